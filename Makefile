@@ -1,0 +1,88 @@
+# cuprum: every target sets up what it needs (.venv, dev packages, the native
+# extension when cargo is present) so each works from a fresh clone.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HAVE_CARGO := $(shell command -v cargo >/dev/null 2>&1 && echo yes)
+PYTEST_ARGS ?=
+BASE ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help venv develop native native-clean test test-pure test-native lint \
+        typecheck fmt check-fmt coverage mutate mutate-report mutate-diff bench \
+        rust-check clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
+	  awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP) ## Create .venv with the project and its dev dependencies
+
+develop: native ## Build the Rust extension into the source tree (for .venv)
+
+native: $(STAMP) ## Build cuprum._rust_backend_native with maturin
+	$(PY) tools/build_native.py
+
+native-clean: $(STAMP) ## Remove the built extension (pure-Python pathway only)
+	$(PY) tools/build_native.py --clean
+
+test: $(STAMP) ## Run unit + behaviour suites without, then with, the extension
+	$(MAKE) --no-print-directory test-pure
+ifeq ($(HAVE_CARGO),yes)
+	$(MAKE) --no-print-directory test-native
+else
+	@echo "cargo not found: skipped the run with the Rust extension"
+endif
+
+test-pure: native-clean ## Run the suites with the extension absent
+	CUPRUM_EXPECT_NATIVE=absent $(PY) -m pytest $(PYTEST_ARGS)
+
+test-native: native ## Run the suites with the extension built (none may skip)
+	CUPRUM_EXPECT_NATIVE=present $(PY) -m pytest $(PYTEST_ARGS)
+
+rust-check: ## cargo fmt --check, clippy -D warnings, cargo test
+	cd rust_extension && cargo fmt --check && \
+	  cargo clippy --all-targets -- -D warnings && cargo test
+
+lint: $(STAMP) ## ruff check
+	$(PY) -m ruff check .
+
+typecheck: $(STAMP) ## mypy --strict
+	$(PY) -m mypy cuprum tests mutation tools benchmarks conftest.py
+
+fmt: $(STAMP) ## Format with ruff (and cargo fmt)
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+	-cd rust_extension && cargo fmt
+
+check-fmt: $(STAMP) ## Check formatting
+	$(PY) -m ruff format --check .
+
+coverage: $(STAMP) ## Branch-coverage gate on the two pathway modules
+	$(PY) -m mutation coverage
+
+mutate: $(STAMP) ## The release check: mutmut + must-kill catalogue + gates
+	$(PY) -m mutation run
+
+mutate-report: $(STAMP) ## Markdown, JSON and HTML reports from the last run
+	$(PY) -m mutation.report
+
+mutate-diff: $(STAMP) ## Mutation review of functions changed since BASE=<ref>
+	@test -n "$(BASE)" || { echo "usage: make mutate-diff BASE=<git ref>"; exit 2; }
+	$(PY) -m mutation run --since "$(BASE)"
+
+bench: $(STAMP) ## Throughput benchmark (direct pipe vs Python vs Rust)
+	$(PY) tools/build_native.py
+	$(PY) benchmarks/pipeline_throughput.py
+
+clean: ## Remove build and mutation artefacts
+	rm -rf build dist mutants .mutation-work .pytest_cache .mypy_cache .ruff_cache
+	rm -f cuprum/_rust_backend_native*.so .coverage

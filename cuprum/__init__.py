@@ -1,0 +1,69 @@
+"""cuprum: typed, allowlisted, async-first subprocess execution.
+
+Pipelines move bytes between stages through a pluggable stream backend: a
+pure-Python asyncio pump, or an optional Rust pump (``splice(2)`` on Linux).
+"""
+
+from __future__ import annotations
+
+from cuprum import sh
+from cuprum._backend import StreamBackend, get_stream_backend, is_rust_available
+from cuprum._command import CommandResult, SafeCmd
+from cuprum._errors import (
+    InvalidWorkingDirectoryError,
+    ProgramNotFoundError,
+    TimeoutExpired,
+)
+from cuprum._pipeline import Pipeline, PipelineResult
+from cuprum._programs import (
+    CAT,
+    DEFAULT_CATALOGUE,
+    ECHO,
+    FALSE,
+    GREP,
+    HEAD,
+    PRINTF,
+    SLEEP,
+    SORT,
+    TAIL,
+    TR,
+    TRUE,
+    WC,
+    YES,
+    Program,
+    ProgramCatalogue,
+    ProgramEntry,
+    UnknownProgramError,
+)
+
+__all__ = [
+    "CAT",
+    "DEFAULT_CATALOGUE",
+    "ECHO",
+    "FALSE",
+    "GREP",
+    "HEAD",
+    "PRINTF",
+    "SLEEP",
+    "SORT",
+    "TAIL",
+    "TR",
+    "TRUE",
+    "WC",
+    "YES",
+    "CommandResult",
+    "InvalidWorkingDirectoryError",
+    "Pipeline",
+    "PipelineResult",
+    "Program",
+    "ProgramCatalogue",
+    "ProgramEntry",
+    "ProgramNotFoundError",
+    "SafeCmd",
+    "StreamBackend",
+    "TimeoutExpired",
+    "UnknownProgramError",
+    "get_stream_backend",
+    "is_rust_available",
+    "sh",
+]

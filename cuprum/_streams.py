@@ -1,0 +1,151 @@
+"""The pure-Python stream pump and the incremental output consumer."""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import contextlib
+import typing as typ
+
+PUMP_CHUNK_SIZE = 65536
+"""Bytes requested per read by the Python pump and the consumer."""
+
+_DOWNSTREAM_GONE = (BrokenPipeError, ConnectionResetError)
+
+
+def reader_transport(reader: asyncio.StreamReader) -> asyncio.ReadTransport | None:
+    """Return the transport feeding ``reader``, or ``None`` if it has none.
+
+    ``asyncio.StreamReader`` has no public accessor for its transport; this is
+    the one place cuprum reads the private ``_transport`` attribute (present
+    since Python 3.4), so that a hop can stop reading from a finished
+    downstream and the Rust pump can take over the descriptor.
+    """
+    transport = getattr(reader, "_transport", None)
+    if isinstance(transport, asyncio.ReadTransport):
+        return transport
+    return None
+
+
+def take_buffered_bytes(reader: asyncio.StreamReader) -> bytes:
+    """Remove and return the bytes ``reader`` has buffered but not yet handed out.
+
+    Used before the Rust pump takes over a hop's descriptor, so that nothing
+    asyncio already read is lost. Reads the private ``_buffer`` attribute; the
+    caller must have paused the transport first.
+    """
+    buffer = getattr(reader, "_buffer", None)
+    if not isinstance(buffer, bytearray):
+        return b""
+    data = bytes(buffer)
+    buffer.clear()
+    return data
+
+
+def abandon_reader(reader: asyncio.StreamReader) -> None:
+    """Stop reading from ``reader`` so its writer sees a broken pipe.
+
+    Called when the downstream stage has gone away: closing our read end lets
+    the upstream process receive ``SIGPIPE``/``EPIPE`` instead of blocking on
+    a full pipe forever.
+    """
+    transport = reader_transport(reader)
+    if transport is not None:
+        transport.close()
+
+
+async def close_writer(writer: asyncio.StreamWriter) -> None:
+    """Close ``writer``, tolerating a reader that has already gone away."""
+    writer.close()
+    with contextlib.suppress(*_DOWNSTREAM_GONE):
+        await writer.wait_closed()
+
+
+async def pump_stream(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+) -> int:
+    """Copy ``reader`` into ``writer`` until EOF, then close ``writer``.
+
+    Reads at most :data:`PUMP_CHUNK_SIZE` bytes at a time and waits for the
+    writer to drain after each write, so memory stays bounded by the buffers.
+    If the downstream reader goes away the pump stops, abandons ``reader`` so
+    that the upstream stage sees a broken pipe, and returns normally.
+
+    Parameters
+    ----------
+    reader
+        The upstream stage's standard output.
+    writer
+        The downstream stage's standard input.
+
+    Returns
+    -------
+    int
+        The number of bytes delivered to ``writer``.
+    """
+    delivered = 0
+    try:
+        while True:
+            chunk = await reader.read(PUMP_CHUNK_SIZE)
+            if not chunk:
+                break
+            writer.write(chunk)
+            await writer.drain()
+            delivered += len(chunk)
+    except _DOWNSTREAM_GONE:
+        abandon_reader(reader)
+    finally:
+        await close_writer(writer)
+    return delivered
+
+
+class OutputSink:
+    """Accumulates decoded text so partial output survives cancellation.
+
+    Decoding is incremental UTF-8 with ``errors="replace"``: a multi-byte
+    character split across reads is decoded once both halves arrive.
+    """
+
+    def __init__(self, echo: typ.TextIO | None = None) -> None:
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._parts: list[str] = []
+        self._echo = echo
+
+    def feed(self, data: bytes, *, final: bool = False) -> None:
+        """Decode ``data`` and append it (``final`` flushes a dangling prefix)."""
+        text = self._decoder.decode(data, final)
+        if text:
+            self._parts.append(text)
+            if self._echo is not None:
+                self._echo.write(text)
+                self._echo.flush()
+
+    @property
+    def text(self) -> str:
+        """Everything decoded so far."""
+        return "".join(self._parts)
+
+
+async def consume_stream(reader: asyncio.StreamReader, sink: OutputSink) -> str:
+    """Read ``reader`` to EOF into ``sink`` and return the decoded text.
+
+    Parameters
+    ----------
+    reader
+        A captured stream (a stage's stderr, or the last stage's stdout).
+    sink
+        Where decoded text accumulates; it keeps what arrived even if this
+        coroutine is cancelled.
+
+    Returns
+    -------
+    str
+        The whole decoded output.
+    """
+    while True:
+        chunk = await reader.read(PUMP_CHUNK_SIZE)
+        if not chunk:
+            break
+        sink.feed(chunk)
+    sink.feed(b"", final=True)
+    return sink.text
