@@ -28,6 +28,9 @@ TERMINATE_GRACE_SECONDS = 0.5
 _DRAIN_AFTER_KILL_SECONDS = 2.0
 """How long to wait for pumps and consumers to see EOF after killing stages."""
 
+_STREAM_LIMIT = 2**16
+"""asyncio's buffer limit for a hop reader (as for subprocess pipes)."""
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class PipelineResult:
@@ -211,6 +214,7 @@ class _PipelineRun:
         self.stderr_sinks = [OutputSink(sys.stderr if echo else None) for _ in stages]
         self.processes: list[asyncio.subprocess.Process] = []
         self.tasks: list[asyncio.Task[typ.Any]] = []
+        self.hop_readers: list[tuple[asyncio.StreamReader, asyncio.ReadTransport]] = []
 
     async def execute(self, timeout: float | None) -> PipelineResult:
         backend = get_stream_backend() if len(self.stages) > 1 else None
@@ -229,28 +233,64 @@ class _PipelineRun:
         for index, (stage, executable) in enumerate(
             zip(self.stages, executables, strict=True)
         ):
-            stdout = asyncio.subprocess.PIPE if index < last or self.capture else None
+            stdin = (
+                asyncio.subprocess.DEVNULL if index == 0 else asyncio.subprocess.PIPE
+            )
+            if index < last:
+                await self._spawn_upstream(stage, executable, stdin)
+                continue
             process = await asyncio.create_subprocess_exec(
                 executable,
                 *stage.argv[1:],
-                stdin=asyncio.subprocess.DEVNULL if index == 0 else asyncio.subprocess.PIPE,
-                stdout=stdout,
+                stdin=stdin,
+                stdout=asyncio.subprocess.PIPE if self.capture else None,
                 stderr=asyncio.subprocess.PIPE if self.capture else None,
                 env=self.env,
                 cwd=self.cwd,
             )
             self.processes.append(process)
 
+    async def _spawn_upstream(
+        self, stage: SafeCmd, executable: str, stdin: int
+    ) -> None:
+        """Spawn a stage whose stdout feeds a hop, holding that output unread.
+
+        The stage writes into a pipe that cuprum connects itself and pauses at
+        once, so nothing is read before the hop's dispatcher decides which
+        pump moves the bytes: a fast stage cannot finish into asyncio's buffer
+        and deprive the Rust pump of its descriptor.
+        """
+        read_fd, write_fd = os.pipe()
+        try:
+            process = await asyncio.create_subprocess_exec(
+                executable,
+                *stage.argv[1:],
+                stdin=stdin,
+                stdout=write_fd,
+                stderr=asyncio.subprocess.PIPE if self.capture else None,
+                env=self.env,
+                cwd=self.cwd,
+            )
+        except BaseException:
+            os.close(read_fd)
+            raise
+        finally:
+            os.close(write_fd)
+        self.processes.append(process)
+        reader = asyncio.StreamReader(limit=_STREAM_LIMIT)
+        pipe = os.fdopen(read_fd, "rb", buffering=0)
+        transport, _ = await asyncio.get_running_loop().connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(reader), pipe
+        )
+        transport.pause_reading()
+        self.hop_readers.append((reader, transport))
+
     def _start_tasks(self, backend: StreamBackend | None) -> None:
         create = asyncio.get_running_loop().create_task
-        for upstream, downstream in zip(self.processes, self.processes[1:]):
-            assert upstream.stdout is not None and downstream.stdin is not None
+        for (reader, _), downstream in zip(self.hop_readers, self.processes[1:]):
+            assert downstream.stdin is not None
             self.tasks.append(
-                create(
-                    _pump_stream_dispatch(
-                        upstream.stdout, downstream.stdin, backend=backend
-                    )
-                )
+                create(_pump_stream_dispatch(reader, downstream.stdin, backend=backend))
             )
         last = self.processes[-1]
         if last.stdout is not None:
@@ -304,6 +344,8 @@ class _PipelineRun:
         for process in self.processes:
             if process.stdin is not None:
                 process.stdin.close()
+        for _, transport in self.hop_readers:
+            transport.close()
 
     def _result(self) -> PipelineResult:
         last = len(self.stages) - 1

@@ -83,6 +83,10 @@ async def pump_stream(
     int
         The number of bytes delivered to ``writer``.
     """
+    transport = reader_transport(reader)
+    if transport is not None:
+        # A pipeline hands over its hop readers paused; this pump reads.
+        transport.resume_reading()
     delivered = 0
     try:
         while True:

@@ -1,0 +1,138 @@
+"""Deterministic control of the native extension's availability in tests.
+
+Every pathway test must run on every machine, with or without the compiled
+extension, so availability is controlled at one stable seam: the import of
+``cuprum._rust_backend_native`` (``sys.modules`` and ``sys.meta_path``, the
+standard import machinery). Nothing inside cuprum is patched.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.abc
+import importlib.machinery
+import os
+import select
+import sys
+import types
+import typing as typ
+
+from cuprum._backend import NATIVE_MODULE_NAME, _check_rust_available
+
+if typ.TYPE_CHECKING:
+    import pytest
+
+PUMP_CHUNK = 65536
+
+
+def native_module() -> types.ModuleType | None:
+    """Return the real compiled extension, or ``None`` if it is not built."""
+    saved = sys.modules.pop(NATIVE_MODULE_NAME, None)
+    try:
+        return importlib.import_module(NATIVE_MODULE_NAME)
+    except ModuleNotFoundError:
+        return None
+    finally:
+        if saved is not None:
+            sys.modules[NATIVE_MODULE_NAME] = saved
+
+
+def _wait(fd: int, *, for_write: bool) -> None:
+    if for_write:
+        select.select([], [fd], [])
+    else:
+        select.select([fd], [], [])
+
+
+def python_stand_in_pump(reader_fd: int, writer_fd: int, /) -> int:
+    """Copy ``reader_fd`` to ``writer_fd`` like the native pump, in Python.
+
+    Same contract as ``rust_pump_stream``: works on non-blocking descriptors,
+    stops quietly when the downstream reader is gone, closes neither fd.
+    """
+    moved = 0
+    while True:
+        try:
+            chunk = os.read(reader_fd, PUMP_CHUNK)
+        except BlockingIOError:
+            _wait(reader_fd, for_write=False)
+            continue
+        if not chunk:
+            return moved
+        view = memoryview(chunk)
+        while view:
+            try:
+                written = os.write(writer_fd, view)
+            except BlockingIOError:
+                _wait(writer_fd, for_write=True)
+                continue
+            except BrokenPipeError:
+                return moved
+            view = view[written:]
+            moved += written
+
+
+class StandInNative(types.ModuleType):
+    """A pure-Python module with the native extension's interface.
+
+    Lets the Rust *pathway* (descriptor hand-over, flushing, thread off-load)
+    run on machines without the compiled extension. ``calls`` counts pumps.
+    """
+
+    def __init__(self, *, available: bool = True) -> None:
+        super().__init__(NATIVE_MODULE_NAME)
+        self.available = available
+        self.calls = 0
+        self.fail_after: int | None = None
+
+    def is_available(self) -> bool:
+        return self.available
+
+    def rust_pump_stream(
+        self, reader_fd: int, writer_fd: int, buffer_size: int = PUMP_CHUNK
+    ) -> int:
+        del buffer_size
+        self.calls += 1
+        if self.fail_after is not None:
+            os.read(reader_fd, self.fail_after)
+            raise OSError(5, "stand-in pump failed mid-stream")
+        return python_stand_in_pump(reader_fd, writer_fd)
+
+
+class _BrokenFinder(importlib.abc.MetaPathFinder):
+    """Finds the native module and fails to load it, like a bad build."""
+
+    def find_spec(
+        self,
+        fullname: str,
+        path: typ.Sequence[str] | None,
+        target: types.ModuleType | None = None,
+    ) -> importlib.machinery.ModuleSpec | None:
+        del path, target
+        if fullname != NATIVE_MODULE_NAME:
+            return None
+        msg = f"{NATIVE_MODULE_NAME}: undefined symbol: PyInit_broken (simulated)"
+        raise ImportError(msg, name=fullname)
+
+
+def make_native_absent(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the extension's import fail as if it were not installed."""
+    monkeypatch.setitem(sys.modules, NATIVE_MODULE_NAME, None)  # type: ignore[arg-type]
+    _check_rust_available.cache_clear()
+
+
+def make_native_broken(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the extension present but failing to import."""
+    monkeypatch.delitem(sys.modules, NATIVE_MODULE_NAME, raising=False)
+    monkeypatch.setattr(sys, "meta_path", [_BrokenFinder(), *sys.meta_path])
+    _check_rust_available.cache_clear()
+
+
+def install_stand_in(
+    monkeypatch: pytest.MonkeyPatch, *, available: bool = True
+) -> StandInNative:
+    """Install the pure-Python stand-in as the native module."""
+    module = StandInNative(available=available)
+    monkeypatch.setitem(sys.modules, NATIVE_MODULE_NAME, module)
+    _check_rust_available.cache_clear()
+    return module
