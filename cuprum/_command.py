@@ -61,8 +61,8 @@ class SafeCmd:
     program: Program
     argv: tuple[str, ...]
 
-    def __or__(self, other: SafeCmd) -> Pipeline:
-        """Pipe this command's stdout into ``other``'s stdin."""
+    def __or__(self, other: SafeCmd | Pipeline) -> Pipeline:
+        """Pipe this command's stdout into ``other``'s stdin (or first stage's)."""
         from cuprum._pipeline import Pipeline
 
         return Pipeline((self,)) | other

@@ -20,7 +20,7 @@ from cuprum._errors import (
     TimeoutExpired,
 )
 from cuprum._pipeline_streams import _pump_stream_dispatch
-from cuprum._streams import OutputSink, consume_stream
+from cuprum._streams import OutputSink, abandon_reader, consume_stream
 
 TERMINATE_GRACE_SECONDS = 0.5
 """How long a stage gets to exit after SIGTERM before it is sent SIGKILL."""
@@ -240,8 +240,8 @@ class _PipelineRun:
                 await self._spawn_upstream(stage, executable, stdin)
                 continue
             process = await asyncio.create_subprocess_exec(
-                executable,
-                *stage.argv[1:],
+                *stage.argv,
+                executable=executable,
                 stdin=stdin,
                 stdout=asyncio.subprocess.PIPE if self.capture else None,
                 stderr=asyncio.subprocess.PIPE if self.capture else None,
@@ -263,8 +263,8 @@ class _PipelineRun:
         read_fd, write_fd = os.pipe()
         try:
             process = await asyncio.create_subprocess_exec(
-                executable,
-                *stage.argv[1:],
+                *stage.argv,
+                executable=executable,
                 stdin=stdin,
                 stdout=write_fd,
                 stderr=asyncio.subprocess.PIPE if self.capture else None,
@@ -323,29 +323,46 @@ class _PipelineRun:
         for process in running:
             with contextlib.suppress(ProcessLookupError):
                 process.send_signal(signal.SIGTERM)
-        if running:
-            _, still_running = await asyncio.wait(
-                [asyncio.ensure_future(p.wait()) for p in running],
-                timeout=TERMINATE_GRACE_SECONDS,
-            )
+        waiters = [asyncio.ensure_future(p.wait()) for p in running]
+        if waiters:
+            await asyncio.wait(waiters, timeout=TERMINATE_GRACE_SECONDS)
             for process in running:
                 if process.returncode is None:
                     with contextlib.suppress(ProcessLookupError):
                         process.kill()
-            for waiter in still_running:
-                await waiter
-        if self.tasks:
+        outstanding = [*waiters, *self.tasks]
+        if outstanding:
             _, leftover = await asyncio.wait(
-                self.tasks, timeout=_DRAIN_AFTER_KILL_SECONDS
+                outstanding, timeout=_DRAIN_AFTER_KILL_SECONDS
             )
+            if leftover:
+                # Every stage is dead, yet a pipe is still open: a process that
+                # outlived its stage (a background grandchild) holds it, and
+                # Process.wait() only returns once its pipes close. Stop
+                # waiting for that EOF rather than overrun the timeout.
+                self._release_pipes()
+                _, leftover = await asyncio.wait(
+                    leftover, timeout=_DRAIN_AFTER_KILL_SECONDS
+                )
             for task in leftover:
                 task.cancel()
-            await asyncio.gather(*self.tasks, return_exceptions=True)
+            await asyncio.gather(*outstanding, return_exceptions=True)
         for process in self.processes:
             if process.stdin is not None:
                 process.stdin.close()
         for _, transport in self.hop_readers:
             transport.close()
+
+    def _release_pipes(self) -> None:
+        """Close this side of every pipe, so nothing waits for their EOF."""
+        for _, transport in self.hop_readers:
+            transport.close()
+        for process in self.processes:
+            for reader in (process.stdout, process.stderr):
+                if reader is not None:
+                    abandon_reader(reader)
+            if process.stdin is not None and not process.stdin.is_closing():
+                process.stdin.transport.abort()
 
     def _result(self) -> PipelineResult:
         last = len(self.stages) - 1

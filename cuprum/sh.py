@@ -40,7 +40,7 @@ class CommandBuilder:
         """
         argv: list[str] = [self.program]
         for position, arg in enumerate(args, start=1):
-            value = os.fspath(arg) if isinstance(arg, os.PathLike) else arg
+            value: object = os.fspath(arg) if isinstance(arg, os.PathLike) else arg
             if not isinstance(value, str):
                 msg = (
                     f"argument {position} to {self.program!r} must be str or "

@@ -328,3 +328,58 @@ def test_availability_probe_is_cached_until_cleared(
     assert [hop.pump for hop in still_absent] == [HopPump.PYTHON]
     assert [hop.pump for hop in present] == [HopPump.RUST]
     assert install_stand_in is not None
+
+
+def test_rust_hop_delivers_bytes_asyncio_already_buffered(
+    stand_in_native: StandInNative,
+) -> None:
+    """A reader that has already buffered data loses none of it to the hand-over."""
+    import os
+
+    async def scenario() -> tuple[bytes, bytes, int]:
+        loop = asyncio.get_running_loop()
+        up_read, up_write = os.pipe()
+        down_read, down_write = os.pipe()
+        reader = asyncio.StreamReader()
+        await loop.connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(reader),
+            os.fdopen(up_read, "rb", buffering=0),
+        )
+        protocol = asyncio.StreamReaderProtocol(asyncio.StreamReader())
+        transport, _ = await loop.connect_write_pipe(
+            lambda: protocol, os.fdopen(down_write, "wb", buffering=0)
+        )
+        writer = asyncio.StreamWriter(transport, protocol, None, loop)
+        head = os.urandom(30_000)
+        tail = os.urandom(300_000)
+        os.write(up_write, head)
+        while len(getattr(reader, "_buffer", b"")) < len(head):
+            await asyncio.sleep(0.01)
+        collected = bytearray()
+
+        def feed_tail() -> None:
+            view = memoryview(tail)
+            while view:
+                view = view[os.write(up_write, view[:65536]) :]
+            os.close(up_write)
+
+        def drain() -> None:
+            while chunk := os.read(down_read, 65536):
+                collected.extend(chunk)
+            os.close(down_read)
+
+        feeder = asyncio.create_task(asyncio.to_thread(feed_tail))
+        drainer = asyncio.create_task(asyncio.to_thread(drain))
+        with observe_hops() as hops:
+            moved = await _pump_stream_dispatch(
+                reader, writer, backend=StreamBackend.RUST
+            )
+        await feeder
+        await drainer
+        assert [hop.pump for hop in hops] == [HopPump.RUST]
+        return head + tail, bytes(collected), moved
+
+    sent, received, moved = asyncio.run(scenario())
+    assert received == sent
+    assert moved == len(sent)
+    assert stand_in_native.calls == 1

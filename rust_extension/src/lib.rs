@@ -98,7 +98,12 @@ fn is_available() -> bool {
 ///     (for example ``EBADF`` for a closed descriptor).
 #[pyfunction]
 #[pyo3(signature = (reader_fd, writer_fd, buffer_size = 65536))]
-fn rust_pump_stream(py: Python<'_>, reader_fd: i64, writer_fd: i64, buffer_size: i64) -> PyResult<u64> {
+fn rust_pump_stream(
+    py: Python<'_>,
+    reader_fd: i64,
+    writer_fd: i64,
+    buffer_size: i64,
+) -> PyResult<u64> {
     let reader = check_fd("reader_fd", reader_fd)?;
     let writer = check_fd("writer_fd", writer_fd)?;
     let buffer_size = check_buffer_size(buffer_size)?;

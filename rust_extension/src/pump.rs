@@ -13,9 +13,9 @@
 //! stops and reports the bytes delivered so far instead of an error.
 
 use std::io;
+use std::os::fd::RawFd;
 #[cfg(target_os = "linux")]
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::os::fd::RawFd;
 
 /// Default chunk size used by the Python bindings.
 pub const DEFAULT_BUFFER_SIZE: usize = 64 * 1024;
@@ -209,6 +209,7 @@ fn write_all(fd: RawFd, data: &[u8]) -> io::Result<WriteAll> {
 }
 
 /// How a pumping phase ended.
+#[cfg(target_os = "linux")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     /// Reader reached EOF or downstream closed: the pump is finished.
@@ -264,10 +265,10 @@ pub fn pump(reader: RawFd, writer: RawFd, options: PumpOptions) -> io::Result<Pu
     let mut report = PumpReport::default();
 
     #[cfg(target_os = "linux")]
-    if options.allow_splice {
-        if splice::pump_splice(reader, writer, buffer_size, &mut report)? == Phase::Finished {
-            return Ok(report);
-        }
+    if options.allow_splice
+        && splice::pump_splice(reader, writer, buffer_size, &mut report)? == Phase::Finished
+    {
+        return Ok(report);
     }
     #[cfg(not(target_os = "linux"))]
     let _ = options.allow_splice;

@@ -19,6 +19,9 @@ HASH_CATALOGUE = ProgramCatalogue(
     ]
 )
 
+RUN_TIMEOUT = 30.0
+"""Seconds a test pipeline may take: a hang becomes a failure, not a stall."""
+
 PAYLOAD_BYTES = 1024 * 1024 + 17
 """Larger than a pipe buffer plus asyncio's read buffer, and not a round size,
 so an upstream stage cannot finish before its hop is dispatched."""
@@ -56,7 +59,7 @@ def run_hash_pipeline(payload: pathlib.Path, stages: int = 3) -> ObservedRun:
         pipeline = pipeline | cat()
     pipeline = pipeline | sh.make(SHA256SUM, catalogue=HASH_CATALOGUE)()
     with observe_hops() as hops:
-        result = pipeline.run_sync()
+        result = pipeline.run_sync(timeout=RUN_TIMEOUT)
     expected = hashlib.sha256(payload.read_bytes()).hexdigest()
     return ObservedRun(result=result, hops=list(hops), expected_digest=expected)
 
@@ -67,7 +70,7 @@ def run_text_pipeline() -> tuple[PipelineResult, list[HopRecord]]:
 
     pipeline = sh.make(PRINTF)("%s\n", "pathway") | sh.make(TR)("a-z", "A-Z")
     with observe_hops() as hops:
-        result = pipeline.run_sync()
+        result = pipeline.run_sync(timeout=RUN_TIMEOUT)
     return result, list(hops)
 
 

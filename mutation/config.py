@@ -1,0 +1,148 @@
+"""The kit's configuration: the ``[mutation]`` section of ``setup.cfg``."""
+
+from __future__ import annotations
+
+import configparser
+import dataclasses
+import os
+import pathlib
+
+
+class ConfigError(ValueError):
+    """The kit's configuration or catalogue is invalid (exit code 2)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class KitConfig:
+    """Settings and gates read from ``setup.cfg``.
+
+    Parameters
+    ----------
+    root
+        The project root (where ``setup.cfg`` lives).
+    targets
+        The modules under mutation.
+    tests
+        The test files run against every mutant.
+    catalogue
+        The must-kill catalogue (TOML).
+    excused
+        The list of excused equivalent mutants (TOML).
+    results
+        Where the result file is written.
+    baseline
+        The committed per-module score baseline (the ratchet).
+    coverage_branch_min
+        Minimum branch coverage, in percent, of each target module.
+    mutmut_score_min
+        Minimum mutmut score (0-1) of each target module.
+    max_survivors
+        Most mutmut survivors (not excused) allowed over all targets.
+    mutant_timeout
+        Seconds one catalogue mutant's test run may take.
+    jobs
+        Parallel workers.
+    copy
+        What is copied into each isolated workspace.
+    """
+
+    root: pathlib.Path
+    targets: tuple[str, ...]
+    tests: tuple[str, ...]
+    catalogue: str
+    excused: str
+    results: str
+    baseline: str
+    coverage_branch_min: float
+    mutmut_score_min: float
+    max_survivors: int
+    mutant_timeout: float
+    jobs: int
+    copy: tuple[str, ...]
+
+    def input_groups(self) -> dict[str, list[str]]:
+        """The files whose hashes make a result file current."""
+        return {
+            "source": list(self.targets),
+            "tests": [*self.tests, "tests/helpers", "conftest.py", "features"],
+            "config": ["setup.cfg", self.catalogue, self.excused],
+        }
+
+
+def _lines(value: str) -> tuple[str, ...]:
+    return tuple(line.strip() for line in value.splitlines() if line.strip())
+
+
+def _number(
+    section: configparser.SectionProxy, key: str, low: float, high: float
+) -> float:
+    raw = section.get(key)
+    if raw is None:
+        msg = f"setup.cfg [mutation] is missing {key!r}"
+        raise ConfigError(msg)
+    try:
+        value = float(raw)
+    except ValueError:
+        msg = f"setup.cfg [mutation] {key} = {raw!r} is not a number"
+        raise ConfigError(msg) from None
+    if not low <= value <= high:
+        msg = f"setup.cfg [mutation] {key} = {raw} is outside {low:g}..{high:g}"
+        raise ConfigError(msg)
+    return value
+
+
+def load_config(root: pathlib.Path) -> KitConfig:
+    """Read and validate ``[mutation]`` from ``root/setup.cfg``.
+
+    Raises
+    ------
+    ConfigError
+        If the section or a key is missing or invalid, or a listed file does
+        not exist.
+    """
+    parser = configparser.ConfigParser()
+    cfg = root / "setup.cfg"
+    if not parser.read(cfg):
+        msg = f"no setup.cfg at {root}"
+        raise ConfigError(msg)
+    if not parser.has_section("mutation"):
+        msg = "setup.cfg has no [mutation] section"
+        raise ConfigError(msg)
+    section = parser["mutation"]
+    for key in ("targets", "tests", "catalogue", "excused", "results", "baseline"):
+        if not section.get(key, "").strip():
+            msg = f"setup.cfg [mutation] is missing {key!r}"
+            raise ConfigError(msg)
+    jobs_raw = section.get("jobs", "auto").strip()
+    if jobs_raw == "auto":
+        jobs = max(1, os.cpu_count() or 1)
+    elif jobs_raw.isdigit() and int(jobs_raw) > 0:
+        jobs = int(jobs_raw)
+    else:
+        msg = f"setup.cfg [mutation] jobs = {jobs_raw!r}; use 'auto' or a positive integer"
+        raise ConfigError(msg)
+    config = KitConfig(
+        root=root,
+        targets=_lines(section["targets"]),
+        tests=_lines(section["tests"]),
+        catalogue=section["catalogue"].strip(),
+        excused=section["excused"].strip(),
+        results=section["results"].strip(),
+        baseline=section["baseline"].strip(),
+        coverage_branch_min=_number(section, "coverage_branch_min", 0, 100),
+        mutmut_score_min=_number(section, "mutmut_score_min", 0, 1),
+        max_survivors=int(_number(section, "max_survivors", 0, 10_000)),
+        mutant_timeout=_number(section, "mutant_timeout", 1, 3600),
+        jobs=jobs,
+        copy=_lines(
+            section.get(
+                "copy",
+                "cuprum\ntests\nfeatures\nconftest.py\nsetup.cfg\npyproject.toml",
+            )
+        ),
+    )
+    for name in (*config.targets, *config.tests, config.catalogue, config.excused):
+        if not (root / name).exists():
+            msg = f"setup.cfg [mutation] names {name!r}, which does not exist"
+            raise ConfigError(msg)
+    return config

@@ -1,0 +1,97 @@
+"""The gates: coverage, mutmut score, must-kill, survivors, ratchet."""
+
+from __future__ import annotations
+
+from mutation.config import KitConfig
+from mutation.results import GateVerdict, ModuleScore, MutantResult
+
+NOT_KILLED = ("survived", "timeout", "no_tests", "error")
+
+
+def module_scores(mutants: list[MutantResult], config: KitConfig) -> list[ModuleScore]:
+    """Score mutmut's mutants per target: killed / (all - excused - not run)."""
+    scores: list[ModuleScore] = []
+    for target in config.targets:
+        mine = [m for m in mutants if m.origin == "mutmut" and m.file == target]
+        count = {
+            status: sum(1 for m in mine if m.status == status)
+            for status in (
+                "killed",
+                "survived",
+                "excused",
+                "timeout",
+                "no_tests",
+                "error",
+                "not_run",
+            )
+        }
+        counted = len(mine) - count["excused"] - count["not_run"]
+        score = count["killed"] / counted if counted else 1.0
+        scores.append(
+            ModuleScore(
+                file=target,
+                total=len(mine),
+                killed=count["killed"],
+                survived=count["survived"],
+                excused=count["excused"],
+                timeout=count["timeout"],
+                no_tests=count["no_tests"],
+                error=count["error"],
+                score=round(score, 4),
+                threshold=config.mutmut_score_min,
+            )
+        )
+    return scores
+
+
+def evaluate(
+    config: KitConfig,
+    mutants: list[MutantResult],
+    scores: list[ModuleScore],
+    coverage: dict[str, float],
+) -> list[GateVerdict]:
+    """Return every gate's verdict (the ratchet is added by the caller)."""
+    verdicts: list[GateVerdict] = []
+    for target, percent in sorted(coverage.items()):
+        verdicts.append(
+            GateVerdict(
+                name=f"coverage {target}",
+                passed=percent >= config.coverage_branch_min,
+                detail=f"{percent:.2f}% (statements + branches) >= {config.coverage_branch_min:g}% required",
+            )
+        )
+    for score in scores:
+        if score.total == 0 and not any(m.origin == "mutmut" for m in mutants):
+            continue
+        verdicts.append(
+            GateVerdict(
+                name=f"mutmut score {score.file}",
+                passed=score.score >= score.threshold,
+                detail=f"{score.score:.1%} ({score.killed} killed of {score.total - score.excused} "
+                f"counted, {score.excused} excused) >= {score.threshold:.0%} required",
+            )
+        )
+    must_kill = [m for m in mutants if m.must_kill]
+    unkilled = [m for m in must_kill if m.status != "killed" or not m.killers]
+    verdicts.append(
+        GateVerdict(
+            name="must-kill catalogue",
+            passed=not unkilled,
+            detail=(
+                f"all {len(must_kill)} killed by failing tests"
+                if not unkilled
+                else "not killed: "
+                + ", ".join(f"{m.id} ({m.status})" for m in unkilled)
+            ),
+        )
+    )
+    survivors = [m for m in mutants if m.origin == "mutmut" and m.status in NOT_KILLED]
+    verdicts.append(
+        GateVerdict(
+            name="survivors",
+            passed=len(survivors) <= config.max_survivors,
+            detail=f"{len(survivors)} mutmut mutants neither killed nor excused; at most "
+            f"{config.max_survivors} allowed",
+        )
+    )
+    return verdicts

@@ -1,0 +1,187 @@
+"""Shared vocabulary of the reports: status labels, ordering and source lines."""
+
+from __future__ import annotations
+
+import pathlib
+import typing as typ
+
+from mutation.results import MutantResult, Status
+
+STATUSES: tuple[Status, ...] = typ.get_args(Status)
+"""Every status, in the order the reports list them."""
+
+PROBLEM_STATUSES: frozenset[str] = frozenset(
+    {"survived", "timeout", "no_tests", "error"}
+)
+"""Statuses that count as survivors: none of them is a kill."""
+
+STATUS_LABELS: dict[str, str] = {
+    "killed": "killed",
+    "survived": "survived",
+    "timeout": "timeout",
+    "no_tests": "no tests",
+    "error": "error",
+    "excused": "excused",
+    "not_run": "not run",
+}
+
+
+def is_must_kill(mutant: MutantResult) -> bool:
+    """Return whether ``mutant`` is a must-kill (catalogue) mutant.
+
+    Parameters
+    ----------
+    mutant
+        Any mutant of a result file.
+
+    Returns
+    -------
+    bool
+        True for catalogue entries and for mutants flagged ``must_kill``.
+    """
+    return mutant.must_kill or mutant.origin == "catalogue"
+
+
+def survivors(mutants: typ.Iterable[MutantResult]) -> list[MutantResult]:
+    """Return the mutants no test killed (and nobody excused), in file order.
+
+    Parameters
+    ----------
+    mutants
+        The mutants of a result file.
+
+    Returns
+    -------
+    list[MutantResult]
+        Mutants whose status is in :data:`PROBLEM_STATUSES`, sorted by file,
+        line and id.
+    """
+    return sorted(
+        (m for m in mutants if m.status in PROBLEM_STATUSES),
+        key=lambda m: (m.file, m.line_start, m.id),
+    )
+
+
+def count_statuses(mutants: typ.Iterable[MutantResult]) -> dict[str, int]:
+    """Count mutants per status (every status present, zero when unused).
+
+    Parameters
+    ----------
+    mutants
+        The mutants to count.
+
+    Returns
+    -------
+    dict[str, int]
+        ``{status: count}`` in :data:`STATUSES` order.
+    """
+    counts: dict[str, int] = dict.fromkeys(STATUSES, 0)
+    for mutant in mutants:
+        counts[mutant.status] = counts.get(mutant.status, 0) + 1
+    return counts
+
+
+def read_source(root: pathlib.Path, file: str) -> str | None:
+    """Read a repo-relative source file, or ``None`` when it is unreadable.
+
+    Parameters
+    ----------
+    root
+        The project root.
+    file
+        A path relative to ``root`` as recorded in the result file.
+
+    Returns
+    -------
+    str or None
+        The file's text (undecodable bytes replaced), or ``None``.
+    """
+    try:
+        return (root / file).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+def source_excerpt(
+    source: str | None, start: int, end: int, *, limit: int = 40
+) -> list[tuple[int, str]]:
+    """Return numbered lines ``start..end`` (1-based, inclusive) of ``source``.
+
+    Parameters
+    ----------
+    source
+        The file's text, or ``None`` when unreadable.
+    start, end
+        The line span of a mutant.
+    limit
+        The most lines to return.
+
+    Returns
+    -------
+    list[tuple[int, str]]
+        ``(line number, text)`` pairs; empty when the span is outside the
+        file or the file is unreadable.
+    """
+    if source is None:
+        return []
+    lines = source.splitlines()
+    first = max(start, 1)
+    last = min(max(end, first), len(lines), first + limit - 1)
+    return [(number, lines[number - 1]) for number in range(first, last + 1)]
+
+
+def target_files(
+    modules: typ.Iterable[str], mutants: typ.Iterable[MutantResult]
+) -> list[str]:
+    """Return every file a report covers: the scored modules and mutated files.
+
+    Parameters
+    ----------
+    modules
+        Files with a module score.
+    mutants
+        All mutants.
+
+    Returns
+    -------
+    list[str]
+        Sorted, unique repo-relative paths.
+    """
+    return sorted(set(modules) | {m.file for m in mutants})
+
+
+def file_of_test(test_id: str) -> str:
+    """Return the file part of a pytest node id (``path::name`` -> ``path``).
+
+    Parameters
+    ----------
+    test_id
+        A pytest node id.
+
+    Returns
+    -------
+    str
+        The text before the first ``::``.
+    """
+    return test_id.split("::", 1)[0]
+
+
+def stale_banner_text(stale: typ.Sequence[str]) -> str:
+    """Return the one-line STALE warning for ``stale`` changed inputs.
+
+    Parameters
+    ----------
+    stale
+        Input paths changed since the run.
+
+    Returns
+    -------
+    str
+        The warning sentence (without the list of files).
+    """
+    count = len(stale)
+    noun = "input has" if count == 1 else "inputs have"
+    return (
+        f"STALE RESULTS: {count} {noun} changed since this run; "
+        "the report below may not match the current code."
+    )

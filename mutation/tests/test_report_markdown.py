@@ -1,0 +1,188 @@
+"""The Markdown summary names the right mutants, killers and verdicts."""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+
+from mutation.report_markdown import IDLE_TEST_NOTE, cell, code, render_markdown
+from mutation.results import Results
+from mutation.tests.factories import (
+    BACKEND,
+    FALLBACK_MESSAGE,
+    FALLBACK_TEST,
+    IDLE_TEST,
+    LT_AMP_LINE,
+    REPLAY,
+    RUST_TEST,
+    STREAMS,
+    make_results,
+    write_project,
+)
+
+
+@pytest.fixture
+def project(tmp_path: pathlib.Path) -> pathlib.Path:
+    return write_project(tmp_path)
+
+
+@pytest.fixture
+def results(project: pathlib.Path) -> Results:
+    return make_results(project)
+
+
+def sections(text: str) -> dict[str, str]:
+    """Split on ``### `` headings: ``{heading: body}``."""
+    found: dict[str, str] = {}
+    for chunk in text.split("\n### ")[1:]:
+        heading, _, body = chunk.partition("\n")
+        found[heading] = body
+    return found
+
+
+def row(body: str, first_cell: str) -> list[str]:
+    """The cells of the table row whose first cell is ``first_cell``."""
+    for line in body.splitlines():
+        if line.startswith(f"| {first_cell} |"):
+            cells = line.replace("\\|", "\x00").strip("|").split("|")
+            return [c.strip().replace("\x00", "|") for c in cells]
+    msg = f"no row for {first_cell}"
+    raise AssertionError(msg)
+
+
+def survivor_blocks(body: str) -> dict[str, str]:
+    blocks: dict[str, str] = {}
+    for chunk in body.split("#### ")[1:]:
+        ident = chunk.split("`")[1]
+        blocks[ident] = chunk
+    return blocks
+
+
+def test_module_scores_against_thresholds(
+    results: Results, project: pathlib.Path
+) -> None:
+    body = sections(render_markdown(results, stale=[], root=project))[
+        "Module scores (mutmut)"
+    ]
+    backend = row(body, f"`{BACKEND}`")
+    assert backend[1:4] == ["25.0%", "90.0%", "❌ fail"]
+    streams = row(body, f"`{STREAMS}`")
+    assert streams[1:4] == ["95.0%", "90.0%", "✅ pass"]
+
+
+def test_gate_verdicts(results: Results, project: pathlib.Path) -> None:
+    text = render_markdown(results, stale=[], root=project)
+    assert text.startswith("## Mutation testing: FAILED")
+    body = sections(text)["Gates"]
+    assert row(body, "must-kill catalogue")[1:] == [
+        "❌ fail",
+        "env-var-ignored survived",
+    ]
+    assert row(body, f"mutmut score {BACKEND}")[1] == "❌ fail"
+
+
+def test_must_kill_table_and_evidence(results: Results, project: pathlib.Path) -> None:
+    body = sections(render_markdown(results, stale=[], root=project))[
+        "Must-kill catalogue"
+    ]
+    killed = row(body, "`fallback-flipped`")
+    assert killed[1] == "A missing extension falls back to the Python pump"
+    assert killed[2] == "✅ killed"
+    assert killed[3] == f"`{FALLBACK_TEST}`"
+    survived = row(body, "`env-var-ignored`")
+    assert survived[1:] == ["CUPRUM_STREAM_BACKEND is honoured", "❌ survived", "none"]
+    evidence = body.split("<details>")[1]
+    assert "<code>fallback-flipped</code>" in evidence
+    assert f"```text\n{FALLBACK_MESSAGE}\n```" in evidence
+    assert f"```sh\n{REPLAY}\n```" in evidence
+    assert '+    if name == "rust" or _available():' in evidence
+    assert "No test killed this mutant." in body.split("<details>")[2]
+
+
+def test_survivors_with_diff_and_source(
+    results: Results, project: pathlib.Path
+) -> None:
+    body = sections(render_markdown(results, stale=[], root=project))["Survivors (6)"]
+    blocks = survivor_blocks(body)
+    expected = {
+        m.id
+        for m in results.mutants
+        if m.status in {"survived", "timeout", "no_tests", "error"}
+    }
+    assert set(blocks) == expected
+    killed = [m.id for m in results.mutants if m.status in {"killed", "excused"}]
+    assert not set(killed) & set(blocks)
+    lt = blocks["cuprum._backend.x__available__mutmut_1"]
+    assert f"```diff\n--- a/{BACKEND}" in lt
+    assert f"\n-{LT_AMP_LINE}\n" in lt
+    assert "\n+" + LT_AMP_LINE.replace("< 20", "<= 20") + "\n" in lt
+    assert f"```python\n15 | {LT_AMP_LINE}\n```" in lt
+    assert "must-kill survived" in blocks["env-var-ignored"]
+    assert (
+        "Detail: ImportError: x" in blocks["cuprum._backend.x_select_backend__mutmut_4"]
+    )
+    assert ": timeout at" in blocks["cuprum._backend.x_select_backend__mutmut_3"]
+    assert ": no tests at" in blocks["cuprum._backend.x_unused__mutmut_1"]
+
+
+def test_survivor_limit(results: Results, project: pathlib.Path) -> None:
+    body = sections(render_markdown(results, stale=[], root=project, limit=2))[
+        "Survivors (6)"
+    ]
+    assert len(survivor_blocks(body)) == 2
+    assert "...and 4 more" in body
+
+
+def test_unreadable_source_falls_back_to_original(
+    results: Results, project: pathlib.Path
+) -> None:
+    (project / BACKEND).unlink()
+    text = render_markdown(results, stale=[], root=project)
+    assert (
+        f"Original (source file unreadable):\n\n```python\n{LT_AMP_LINE}\n```" in text
+    )
+
+
+def test_excused_with_reasons(results: Results, project: pathlib.Path) -> None:
+    body = sections(render_markdown(results, stale=[], root=project))["Excused (1)"]
+    assert row(body, "`cuprum._backend.x_unused__mutmut_2`")[1:] == [
+        f"`{BACKEND}:19`",
+        "equivalent: nothing calls it",
+    ]
+
+
+def test_per_test_table_flags_idle_tests(
+    results: Results, project: pathlib.Path
+) -> None:
+    body = sections(render_markdown(results, stale=[], root=project))["Tests"]
+    assert row(body, f"`{RUST_TEST}`")[1:] == ["1", "1", ""]
+    assert row(body, f"`{FALLBACK_TEST}`")[1:] == ["1", "1", ""]
+    assert row(body, f"`{IDLE_TEST}`")[1:] == ["0", "0", IDLE_TEST_NOTE]
+    assert "worth a reviewer's look" in IDLE_TEST_NOTE
+
+
+def test_stale_banner_first(results: Results, project: pathlib.Path) -> None:
+    text = render_markdown(results, stale=[BACKEND, "setup.cfg"], root=project)
+    first, rest = text.split("\n", 1)
+    assert "STALE RESULTS" in first
+    banner = rest.split("\n\n", 1)[0]
+    assert f"`{BACKEND}`" in banner
+    assert "`setup.cfg`" in banner
+    assert "STALE" not in render_markdown(results, stale=[], root=project)
+
+
+def test_all_killed_says_so(results: Results, project: pathlib.Path) -> None:
+    results.mutants = [m for m in results.mutants if m.status == "killed"]
+    text = render_markdown(results, stale=[], root=project)
+    assert "### Survivors (0)\n\nEvery mutant in scope was killed or excused." in text
+    assert "### Excused" not in text
+
+
+def test_cell_and_code_escaping() -> None:
+    assert cell("a | b\nc") == "a \\| b c"
+    assert cell("<script>x</script> 1 < 2 & 3") == "&lt;script>x&lt;/script> 1 < 2 & 3"
+    assert cell("&amp;") == "&amp;amp;"
+    assert code("a`b") == "``a`b``"
+    assert code("`x") == "`` `x ``"
+    assert code("p|q") == "`p\\|q`"

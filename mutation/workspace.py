@@ -1,0 +1,56 @@
+"""Isolated copies of the project: the kit never touches the working tree."""
+
+from __future__ import annotations
+
+import contextlib
+import pathlib
+import shutil
+import signal
+import tempfile
+import types
+import typing as typ
+from collections.abc import Iterator
+
+_IGNORED = shutil.ignore_patterns(
+    "__pycache__", "*.pyc", ".pytest_cache", ".mypy_cache", ".hypothesis", "mutants"
+)
+
+
+def copy_project(
+    root: pathlib.Path, entries: typ.Iterable[str], dest: pathlib.Path
+) -> None:
+    """Copy ``entries`` (files or directories) of ``root`` into ``dest``.
+
+    Built artefacts inside them (the native extension) come along, so a
+    workspace tests the same pathway the working tree would.
+    """
+    dest.mkdir(parents=True, exist_ok=True)
+    for entry in entries:
+        source = root / entry
+        target = dest / entry
+        if source.is_dir():
+            shutil.copytree(source, target, ignore=_IGNORED, dirs_exist_ok=True)
+        elif source.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+
+
+def _raise_interrupt(signum: int, frame: types.FrameType | None) -> None:
+    del frame
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+@contextlib.contextmanager
+def scratch_directory(prefix: str = "cuprum-mutation-") -> Iterator[pathlib.Path]:
+    """A temporary directory removed on exit, also on SIGINT and SIGTERM.
+
+    SIGTERM is turned into ``KeyboardInterrupt`` while the block runs so the
+    clean-up in ``finally`` happens whichever way the kit is stopped.
+    """
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    path = pathlib.Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+        signal.signal(signal.SIGTERM, previous)
