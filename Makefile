@@ -56,7 +56,7 @@ lint: $(STAMP) ## ruff check
 	$(PY) -m ruff check .
 
 typecheck: $(STAMP) ## mypy --strict
-	$(PY) -m mypy cuprum tests mutation tools benchmarks conftest.py
+	$(PY) -m mypy cuprum tests mutation tools conftest.py $(wildcard benchmarks/*.py)
 
 fmt: $(STAMP) ## Format with ruff (and cargo fmt)
 	$(PY) -m ruff format .

@@ -9,6 +9,8 @@ extension is a failure, so CI cannot pass by skipping the Rust pump.
 from __future__ import annotations
 
 import os
+import signal
+import types
 import typing as typ
 from collections.abc import Iterator
 
@@ -42,17 +44,42 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(
-    item: pytest.Item, call: pytest.CallInfo[None]
-) -> Iterator[None]:
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     del item, call
     outcome = yield
     report = outcome.get_result()  # type: ignore[attr-defined]
     if _EXPECT == "present" and report.skipped and "native" in str(report.longrepr):
         report.outcome = "failed"
-        report.longrepr = (
-            f"skipped in a run that must have the extension: {report.longrepr}"
-        )
+        report.longrepr = f"skipped in a run that must have the extension: {report.longrepr}"
+
+
+PER_TEST_LIMIT_SECONDS = 60
+
+
+class TestTookTooLongError(Exception):
+    """A test exceeded the per-test limit (a hang became a failure)."""
+
+
+def _too_long(signum: int, frame: types.FrameType | None) -> None:
+    del signum, frame
+    msg = f"test exceeded {PER_TEST_LIMIT_SECONDS} s (likely a hung pipeline)"
+    raise TestTookTooLongError(msg)
+
+
+@pytest.fixture(autouse=True)
+def per_test_limit() -> Iterator[None]:
+    """Turn a hung test into a failure; off under the kit's attribution run,
+    which keeps its own per-test timer on the same signal."""
+    if "KIT_ATTRIBUTION_PLAN" in os.environ:
+        yield
+        return
+    previous = signal.signal(signal.SIGALRM, _too_long)
+    signal.alarm(PER_TEST_LIMIT_SECONDS)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _clear_backend_caches() -> None:

@@ -118,9 +118,7 @@ def _probe_rust_extension() -> RustProbe:
         module = importlib.import_module(NATIVE_MODULE_NAME)
     except ModuleNotFoundError as exc:
         if exc.name == NATIVE_MODULE_NAME:
-            return RustProbe(
-                available=False, reason=f"the module {NATIVE_MODULE_NAME} is absent"
-            )
+            return RustProbe(available=False, reason=f"the module {NATIVE_MODULE_NAME} is absent")
         return RustProbe(
             available=False,
             reason=f"importing {NATIVE_MODULE_NAME} failed: {exc}",
@@ -134,7 +132,7 @@ def _probe_rust_extension() -> RustProbe:
         )
     try:
         reported = module.is_available()
-    except Exception as exc:  # noqa: BLE001 - any failure of a present module is reported
+    except Exception as exc:
         return RustProbe(
             available=False,
             reason=f"{NATIVE_MODULE_NAME}.is_available() raised {exc!r}",
@@ -159,9 +157,7 @@ def _forced_rust_error(probe: RustProbe) -> ImportError:
     return ImportError(msg, name=NATIVE_MODULE_NAME)
 
 
-def _resolve_backend(
-    requested: StreamBackend, probe: Callable[[], RustProbe]
-) -> StreamBackend:
+def _resolve_backend(requested: StreamBackend, probe: Callable[[], RustProbe]) -> StreamBackend:
     """Decide the concrete backend for a requested one.
 
     Parameters

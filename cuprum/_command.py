@@ -121,6 +121,4 @@ class SafeCmd:
         CommandResult
             The exit status and captured output.
         """
-        return asyncio.run(
-            self.run(capture=capture, echo=echo, env=env, cwd=cwd, timeout=timeout)
-        )
+        return asyncio.run(self.run(capture=capture, echo=echo, env=env, cwd=cwd, timeout=timeout))

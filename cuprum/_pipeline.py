@@ -160,9 +160,7 @@ class Pipeline:
         PipelineResult
             Every stage's exit status and the captured output.
         """
-        return asyncio.run(
-            self.run(capture=capture, echo=echo, env=env, cwd=cwd, timeout=timeout)
-        )
+        return asyncio.run(self.run(capture=capture, echo=echo, env=env, cwd=cwd, timeout=timeout))
 
 
 def _resolve_cwd(cwd: str | os.PathLike[str] | None) -> str | None:
@@ -230,12 +228,8 @@ class _PipelineRun:
 
     async def _spawn(self, executables: list[str]) -> None:
         last = len(self.stages) - 1
-        for index, (stage, executable) in enumerate(
-            zip(self.stages, executables, strict=True)
-        ):
-            stdin = (
-                asyncio.subprocess.DEVNULL if index == 0 else asyncio.subprocess.PIPE
-            )
+        for index, (stage, executable) in enumerate(zip(self.stages, executables, strict=True)):
+            stdin = asyncio.subprocess.DEVNULL if index == 0 else asyncio.subprocess.PIPE
             if index < last:
                 await self._spawn_upstream(stage, executable, stdin)
                 continue
@@ -250,9 +244,7 @@ class _PipelineRun:
             )
             self.processes.append(process)
 
-    async def _spawn_upstream(
-        self, stage: SafeCmd, executable: str, stdin: int
-    ) -> None:
+    async def _spawn_upstream(self, stage: SafeCmd, executable: str, stdin: int) -> None:
         """Spawn a stage whose stdout feeds a hop, holding that output unread.
 
         The stage writes into a pipe that cuprum connects itself and pauses at
@@ -287,7 +279,7 @@ class _PipelineRun:
 
     def _start_tasks(self, backend: StreamBackend | None) -> None:
         create = asyncio.get_running_loop().create_task
-        for (reader, _), downstream in zip(self.hop_readers, self.processes[1:]):
+        for (reader, _), downstream in zip(self.hop_readers, self.processes[1:], strict=True):
             assert downstream.stdin is not None
             self.tasks.append(
                 create(_pump_stream_dispatch(reader, downstream.stdin, backend=backend))
@@ -332,18 +324,14 @@ class _PipelineRun:
                         process.kill()
         outstanding = [*waiters, *self.tasks]
         if outstanding:
-            _, leftover = await asyncio.wait(
-                outstanding, timeout=_DRAIN_AFTER_KILL_SECONDS
-            )
+            _, leftover = await asyncio.wait(outstanding, timeout=_DRAIN_AFTER_KILL_SECONDS)
             if leftover:
                 # Every stage is dead, yet a pipe is still open: a process that
                 # outlived its stage (a background grandchild) holds it, and
                 # Process.wait() only returns once its pipes close. Stop
                 # waiting for that EOF rather than overrun the timeout.
                 self._release_pipes()
-                _, leftover = await asyncio.wait(
-                    leftover, timeout=_DRAIN_AFTER_KILL_SECONDS
-                )
+                _, leftover = await asyncio.wait(leftover, timeout=_DRAIN_AFTER_KILL_SECONDS)
             for task in leftover:
                 task.cancel()
             await asyncio.gather(*outstanding, return_exceptions=True)
@@ -375,8 +363,6 @@ class _PipelineRun:
                 stdout=self.stdout_sink.text if index == last else "",
                 stderr=self.stderr_sinks[index].text,
             )
-            for index, (stage, process) in enumerate(
-                zip(self.stages, self.processes, strict=True)
-            )
+            for index, (stage, process) in enumerate(zip(self.stages, self.processes, strict=True))
         )
         return PipelineResult(stages=stages, stdout=self.stdout_sink.text)

@@ -76,8 +76,8 @@ class HopRecord:
     bytes_moved: int
 
 
-_hop_observers: contextvars.ContextVar[tuple[list[HopRecord], ...]] = (
-    contextvars.ContextVar("cuprum_hop_observers", default=())
+_hop_observers: contextvars.ContextVar[tuple[list[HopRecord], ...]] = contextvars.ContextVar(
+    "cuprum_hop_observers", default=()
 )
 _descriptors_unusable: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "cuprum_descriptors_unusable", default=False
@@ -206,10 +206,14 @@ async def _pump_with_rust(
     transport = reader_transport(reader)
     if transport is not None:
         transport.pause_reading()
-    reader_fd = os.dup(fds[0])
-    writer_fd = os.dup(fds[1])
     delivered = 0
     try:
+        reader_fd = os.dup(fds[0])
+        try:
+            writer_fd = os.dup(fds[1])
+        except BaseException:
+            os.close(reader_fd)
+            raise
         buffered = take_buffered_bytes(reader)
         try:
             if buffered:
@@ -219,9 +223,7 @@ async def _pump_with_rust(
             os.close(reader_fd)
             os.close(writer_fd)
             raise
-        delivered += await asyncio.to_thread(
-            _pump_owned_fds, pump, reader_fd, writer_fd
-        )
+        delivered += await asyncio.to_thread(_pump_owned_fds, pump, reader_fd, writer_fd)
     except (BrokenPipeError, ConnectionResetError):
         pass
     finally:

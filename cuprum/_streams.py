@@ -61,9 +61,7 @@ async def close_writer(writer: asyncio.StreamWriter) -> None:
         await writer.wait_closed()
 
 
-async def pump_stream(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-) -> int:
+async def pump_stream(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> int:
     """Copy ``reader`` into ``writer`` until EOF, then close ``writer``.
 
     Reads at most :data:`PUMP_CHUNK_SIZE` bytes at a time and waits for the

@@ -25,7 +25,6 @@ from mutation.mutmut_runner import (
     load_excused,
     run_mutmut,
 )
-from mutation.pytest_runs import run_pytest
 from mutation.results import (
     RESULTS_SCHEMA,
     InvalidResultsError,
@@ -92,9 +91,7 @@ def _test_records(mutants: list[MutantResult]) -> list[TestRecord]:
         if len(mutant.killers) == 1:
             sole[mutant.killers[0].test] = sole.get(mutant.killers[0].test, 0) + 1
     return [
-        TestRecord(
-            test=t, file=t.split("::")[0], kills=kills[t], sole_kills=sole.get(t, 0)
-        )
+        TestRecord(test=t, file=t.split("::")[0], kills=kills[t], sole_kills=sole.get(t, 0))
         for t in sorted(kills)
     ]
 
@@ -120,6 +117,7 @@ def _ratchet(config: KitConfig, results: Results) -> None:
 
 
 def command_run(args: argparse.Namespace) -> int:
+    """Run the kit (``make mutate``); return the exit code."""
     root = _root()
     config = load_config(root)
     if args.jobs:
@@ -130,14 +128,10 @@ def command_run(args: argparse.Namespace) -> int:
     results_path = root / config.results
     clock = _Clock()
     selected = _selection(config, args.since)
-    selection_key = sorted(
-        f"{f}:{fn}" for f, fns in (selected or {}).items() for fn in fns
-    )
+    selection_key = sorted(f"{f}:{fn}" for f, fns in (selected or {}).items() for fn in fns)
     if selected is not None:
         if not selection_key:
-            print(
-                f"no target function changed since {args.since}: nothing to mutate; passing"
-            )
+            print(f"no target function changed since {args.since}: nothing to mutate; passing")
             return EXIT_OK
         catalogue = [m for m in catalogue if m.function in selected.get(m.file, set())]
         clock.say(
@@ -152,6 +146,7 @@ def command_run(args: argparse.Namespace) -> int:
             previous is not None
             and previous.inputs_digest == digest
             and not previous.selection
+            and ("mutmut" in previous.phases or args.skip_mutmut)
         ):
             clock.say(
                 "inputs unchanged since the last run: re-using its results (use --force to re-run)"
@@ -181,10 +176,16 @@ def command_run(args: argparse.Namespace) -> int:
             + ", ".join(f"{t} {p:.1f}%" for t, p in coverage.items())
         )
         began = time.monotonic()
-        catalogue_results = run_catalogue(
-            catalogue, pristine, scratch, config, clock.say
-        )
+        catalogue_results = run_catalogue(catalogue, pristine, scratch, config, clock.say)
         clock.phase("catalogue", began)
+        if args.skip_mutmut:
+            clock.say("mutmut skipped (--skip-mutmut): catalogue and coverage gates only")
+            mutants = catalogue_results
+            results = _assemble(config, inputs, digest, clock, mutants, coverage, selection_key)
+            results.gates = [
+                g for g in results.gates if not g.name.startswith(("mutmut", "survivors"))
+            ]
+            return _finish(config, results, root, ratchet=False)
         began = time.monotonic()
         only = None
         if selected is not None:
@@ -212,8 +213,21 @@ def command_run(args: argparse.Namespace) -> int:
         clock.phase("attribution", began)
     mutants = catalogue_results + mutmut_results
     _apply_excuses(mutmut_results, excused, config.excused)
+    results = _assemble(config, inputs, digest, clock, mutants, coverage, selection_key)
+    return _finish(config, results, root, ratchet=selected is None)
+
+
+def _assemble(
+    config: KitConfig,
+    inputs: dict[str, dict[str, str]],
+    digest: str,
+    clock: _Clock,
+    mutants: list[MutantResult],
+    coverage: dict[str, float],
+    selection_key: list[str],
+) -> Results:
     scores = module_scores(mutants, config)
-    results = Results(
+    return Results(
         schema=RESULTS_SCHEMA,
         created=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         inputs=inputs,
@@ -226,16 +240,21 @@ def command_run(args: argparse.Namespace) -> int:
         gates=evaluate(config, mutants, scores, coverage),
         selection=selection_key,
     )
-    if selected is None:
+
+
+def _finish(config: KitConfig, results: Results, root: pathlib.Path, *, ratchet: bool) -> int:
+    if ratchet:
         _ratchet(config, results)
+    results_path = root / config.results
     results_path.parent.mkdir(parents=True, exist_ok=True)
     results_path.write_text(results.to_json(), encoding="utf-8")
     print(render_summary(results))
-    print(f"results: {results_path.relative_to(root)}; reports: make mutate-report")
+    print(f"results: {config.results}; reports: make mutate-report")
     return EXIT_OK if results.passed else EXIT_GATE
 
 
 def command_coverage(args: argparse.Namespace) -> int:
+    """Run the coverage gate alone; return the exit code."""
     del args
     root = _root()
     config = load_config(root)
@@ -257,6 +276,7 @@ def command_coverage(args: argparse.Namespace) -> int:
 
 
 def command_check(args: argparse.Namespace) -> int:
+    """Re-evaluate the last results, refusing stale ones; return the exit code."""
     del args
     root = _root()
     config = load_config(root)
@@ -273,11 +293,10 @@ def command_check(args: argparse.Namespace) -> int:
 
 
 def command_replay(args: argparse.Namespace) -> int:
+    """Replay one catalogue mutant against its killers; return the exit code."""
     root = _root()
     config = load_config(root)
-    catalogue = {
-        m.id: m for m in load_catalogue(root / config.catalogue, config.targets)
-    }
+    catalogue = {m.id: m for m in load_catalogue(root / config.catalogue, config.targets)}
     mutant = catalogue.get(args.mutant)
     if mutant is None:
         raise ConfigError(
@@ -305,23 +324,24 @@ def main(argv: list[str] | None = None) -> int:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="mutmut + catalogue + gates (make mutate)")
-    run.add_argument(
-        "--since", metavar="REF", help="review mode: only functions changed since REF"
-    )
+    run.add_argument("--since", metavar="REF", help="review mode: only functions changed since REF")
     run.add_argument(
         "--matrix", action="store_true", help="record every killing test, not the first"
     )
     run.add_argument("--jobs", type=int, help="parallel workers (default: setup.cfg)")
+    run.add_argument("--force", action="store_true", help="re-run even if the inputs are unchanged")
     run.add_argument(
-        "--force", action="store_true", help="re-run even if the inputs are unchanged"
+        "--skip-mutmut",
+        action="store_true",
+        help="catalogue and coverage gates only (a quick check)",
     )
     run.set_defaults(handler=command_run)
     sub.add_parser("coverage", help="the coverage gate alone").set_defaults(
         handler=command_coverage
     )
-    sub.add_parser(
-        "check", help="gates of the last results; refuses stale ones"
-    ).set_defaults(handler=command_check)
+    sub.add_parser("check", help="gates of the last results; refuses stale ones").set_defaults(
+        handler=command_check
+    )
     replay = sub.add_parser(
         "replay", help="apply a catalogue mutant in a scratch copy and run its killers"
     )

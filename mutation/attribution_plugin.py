@@ -39,9 +39,8 @@ def _last_error_line(report: pytest.TestReport) -> str:
 
 def pytest_runtestloop(session: pytest.Session) -> bool:
     """Run the plan instead of the normal loop."""
-    plan: dict[str, list[str]] = json.loads(
-        open(os.environ["KIT_ATTRIBUTION_PLAN"], encoding="utf-8").read()
-    )
+    with open(os.environ["KIT_ATTRIBUTION_PLAN"], encoding="utf-8") as handle:
+        plan: dict[str, list[str]] = json.load(handle)
     mode = os.environ.get("KIT_ATTRIBUTION_MODE", "first")
     limit = float(os.environ.get("KIT_TEST_TIMEOUT", "30"))
     items = {item.nodeid: item for item in session.items}
@@ -67,9 +66,7 @@ def pytest_runtestloop(session: pytest.Session) -> bool:
                     if "KitTestTimeoutError" in str(report.longreprtext):
                         timeouts.append(node)
                     elif report.when == "call":
-                        killers.append(
-                            {"test": node, "message": _last_error_line(report)}
-                        )
+                        killers.append({"test": node, "message": _last_error_line(report)})
                     break
                 if killers and mode == "first":
                     break

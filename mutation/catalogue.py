@@ -48,9 +48,7 @@ class MutantDoesNotApplyError(ConfigError):
     """A catalogue entry's code no longer matches its file."""
 
 
-def load_catalogue(
-    path: pathlib.Path, targets: tuple[str, ...]
-) -> list[CatalogueMutant]:
+def load_catalogue(path: pathlib.Path, targets: tuple[str, ...]) -> list[CatalogueMutant]:
     """Read and validate the catalogue.
 
     Raises
@@ -75,8 +73,7 @@ def load_catalogue(
         missing = [
             key
             for key in _REQUIRED
-            if not isinstance(entry.get(key), str)
-            or (key != "replace" and not entry[key])
+            if not isinstance(entry.get(key), str) or (key != "replace" and not entry[key])
         ]
         if missing:
             msg = f"{path}: catalogue mutant {name!r} lacks {', '.join(missing)}"
@@ -168,7 +165,9 @@ def apply_mutant(mutant: CatalogueMutant, source: str) -> AppliedMutant:
     try:
         ast.parse(mutated)
     except SyntaxError as exc:
-        msg = f"catalogue mutant {mutant.id!r}: the mutated {mutant.file} is not valid Python: {exc}"
+        msg = (
+            f"catalogue mutant {mutant.id!r}: the mutated {mutant.file} is not valid Python: {exc}"
+        )
         raise MutantDoesNotApplyError(msg) from None
     diff = "".join(
         difflib.unified_diff(
@@ -178,6 +177,4 @@ def apply_mutant(mutant: CatalogueMutant, source: str) -> AppliedMutant:
             tofile=f"b/{mutant.file}",
         )
     )
-    return AppliedMutant(
-        mutated=mutated, line_start=line_start, line_end=line_end, diff=diff
-    )
+    return AppliedMutant(mutated=mutated, line_start=line_start, line_end=line_end, diff=diff)

@@ -38,7 +38,7 @@ def _imports(workspace: pathlib.Path, module: str) -> str | None:
 
 
 def replay_command(mutant_id: str) -> str:
-    """The one-line command that re-runs a catalogue mutant and its killers."""
+    """Return the one-line command that re-runs a catalogue mutant and its killers."""
     return f".venv/bin/python -m mutation replay {mutant_id}"
 
 
@@ -88,12 +88,8 @@ def run_one(
         elif run.outcome == "no_tests":
             result.status = "no_tests"
         else:
-            result.detail = "; ".join(
-                f"{e.test}: {e.message}" for e in run.errors[:3]
-            ) or (
-                run.output.strip().splitlines()[-1]
-                if run.output.strip()
-                else "pytest crashed"
+            result.detail = "; ".join(f"{e.test}: {e.message}" for e in run.errors[:3]) or (
+                run.output.strip().splitlines()[-1] if run.output.strip() else "pytest crashed"
             )
         return result
     finally:
@@ -117,12 +113,9 @@ def run_catalogue(
     results: list[MutantResult] = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=config.jobs) as pool:
         futures = {
-            pool.submit(run_one, mutant, pristine, scratch, config): mutant
-            for mutant in mutants
+            pool.submit(run_one, mutant, pristine, scratch, config): mutant for mutant in mutants
         }
-        for done, future in enumerate(
-            concurrent.futures.as_completed(futures), start=1
-        ):
+        for done, future in enumerate(concurrent.futures.as_completed(futures), start=1):
             result = future.result()
             results.append(result)
             progress(f"catalogue {done}/{len(mutants)}: {result.id} {result.status}")

@@ -179,9 +179,7 @@ def touched(spans: list[Span], hunks: list[Hunk]) -> set[str]:
     for hunk in hunks:
         if hunk.count > 0:
             last = hunk.start + hunk.count - 1
-            names.update(
-                s.name for s in spans if s.start <= last and hunk.start <= s.end
-            )
+            names.update(s.name for s in spans if s.start <= last and hunk.start <= s.end)
             continue
         texts = [t for t in hunk.deleted if t.strip()]
         indent = _indent(texts[0]) if texts else 0
@@ -270,9 +268,7 @@ def changed_in_file(repo: pathlib.Path, base: str, file: str) -> set[str]:
     return touched(spans, parse_hunks(diff.stdout))
 
 
-def changed_functions(
-    repo: pathlib.Path, base: str, files: list[str]
-) -> dict[str, set[str]]:
+def changed_functions(repo: pathlib.Path, base: str, files: list[str]) -> dict[str, set[str]]:
     """Return, per target file, the functions whose lines changed since ``base``.
 
     Parameters

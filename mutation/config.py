@@ -61,7 +61,7 @@ class KitConfig:
     copy: tuple[str, ...]
 
     def input_groups(self) -> dict[str, list[str]]:
-        """The files whose hashes make a result file current."""
+        """Return the files whose hashes make a result file current."""
         return {
             "source": list(self.targets),
             "tests": [*self.tests, "tests/helpers", "conftest.py", "features"],
@@ -73,9 +73,7 @@ def _lines(value: str) -> tuple[str, ...]:
     return tuple(line.strip() for line in value.splitlines() if line.strip())
 
 
-def _number(
-    section: configparser.SectionProxy, key: str, low: float, high: float
-) -> float:
+def _number(section: configparser.SectionProxy, key: str, low: float, high: float) -> float:
     raw = section.get(key)
     if raw is None:
         msg = f"setup.cfg [mutation] is missing {key!r}"

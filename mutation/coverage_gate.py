@@ -9,12 +9,10 @@ import subprocess
 import sys
 
 from mutation.config import KitConfig
-from mutation.pytest_runs import TestRun, install_plugin, read_outcomes, PLUGIN_NAME
+from mutation.pytest_runs import PLUGIN_NAME, TestRun, install_plugin, read_outcomes
 
 
-def run_coverage(
-    workspace: pathlib.Path, config: KitConfig
-) -> tuple[TestRun, dict[str, float]]:
+def run_coverage(workspace: pathlib.Path, config: KitConfig) -> tuple[TestRun, dict[str, float]]:
     """Run the pathway tests under coverage in ``workspace``.
 
     This run is also the kit's baseline: its test outcome must be a pass.
@@ -66,9 +64,7 @@ def run_coverage(
     else:
         failures, errors, passed, total = [], [], 0, 0
     outcome = (
-        "passed"
-        if completed.returncode == 0 and total
-        else ("failed" if failures else "error")
+        "passed" if completed.returncode == 0 and total else ("failed" if failures else "error")
     )
     run = TestRun(outcome, failures, errors, passed, 0.0, output)
     percents: dict[str, float] = {}
@@ -85,9 +81,7 @@ def run_coverage(
             files = json.loads(report.read_text(encoding="utf-8"))["files"]
             for target in config.targets:
                 summary = files.get(target, {}).get("summary")
-                percents[target] = (
-                    round(float(summary["percent_covered"]), 2) if summary else 0.0
-                )
+                percents[target] = round(float(summary["percent_covered"]), 2) if summary else 0.0
     for target in config.targets:
         percents.setdefault(target, 0.0)
     return run, percents

@@ -193,8 +193,7 @@ def evidence_html(item: Evidence) -> str:
     esc = html.escape
     status = STATUS_LABELS.get(item.status, item.status)
     parts = [
-        f'<details class="evidence status-{esc(item.status)}" '
-        f'data-id="{esc(item.id)}">',
+        f'<details class="evidence status-{esc(item.status)}" data-id="{esc(item.id)}">',
         f"<summary><code>{esc(item.id)}</code> "
         f'<span class="badge status-{esc(item.status)}">{esc(status)}</span> '
         f"{esc(item.claim)}</summary>",

@@ -80,8 +80,7 @@ def evaluate(
             detail=(
                 f"all {len(must_kill)} killed by failing tests"
                 if not unkilled
-                else "not killed: "
-                + ", ".join(f"{m.id} ({m.status})" for m in unkilled)
+                else "not killed: " + ", ".join(f"{m.id} ({m.status})" for m in unkilled)
             ),
         )
     )

@@ -20,9 +20,7 @@ def main() -> int:
 
     stats_path = pathlib.Path("mutants/mutmut-stats.json")
     stats = json.loads(stats_path.read_text()) if stats_path.exists() else {}
-    tests_by_function: dict[str, list[str]] = stats.get(
-        "tests_by_mangled_function_name", {}
-    )
+    tests_by_function: dict[str, list[str]] = stats.get("tests_by_mangled_function_name", {})
     durations: dict[str, float] = stats.get("duration_by_test", {})
     exported: dict[str, object] = {}
     for path in walk_mutatable_files():
@@ -30,9 +28,7 @@ def main() -> int:
         data.load()
         for name, exit_code in data.exit_code_by_key.items():
             mangled = name.partition("__mutmut_")[0]
-            tests = sorted(
-                tests_by_function.get(mangled, []), key=lambda t: durations.get(t, 0.0)
-            )
+            tests = sorted(tests_by_function.get(mangled, []), key=lambda t: durations.get(t, 0.0))
             exported[name] = {
                 "file": str(path),
                 "exit_code": exit_code,

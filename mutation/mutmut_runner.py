@@ -134,9 +134,7 @@ def run_mutmut(
         command, cwd=workspace, env=env, capture_output=True, text=True, check=False
     )
     tail = (
-        completed.stdout.replace("\r", "\n").strip().splitlines()[-1:]
-        if completed.stdout
-        else []
+        completed.stdout.replace("\r", "\n").strip().splitlines()[-1:] if completed.stdout else []
     )
     if completed.returncode != 0:
         detail = (completed.stderr or completed.stdout).strip().splitlines()[-5:]
@@ -166,14 +164,10 @@ def collect_mutants(
     spans_by_file: dict[str, dict[str, tuple[int, int]]] = {}
     results: list[MutantResult] = []
     tests_by_mutant: dict[str, list[str]] = {}
-    for name, data in sorted(
-        exported.items(), key=lambda kv: (kv[1]["file"], _sort_key(kv[0]))
-    ):
+    for name, data in sorted(exported.items(), key=lambda kv: (kv[1]["file"], _sort_key(kv[0]))):
         file = data["file"]
         if file not in spans_by_file:
-            spans_by_file[file] = function_spans(
-                (pristine / file).read_text(encoding="utf-8")
-            )
+            spans_by_file[file] = function_spans((pristine / file).read_text(encoding="utf-8"))
         function = _function_of(name)
         span = spans_by_file[file].get(function, (1, 1))
         removed, added, offset = _changed_lines(data["diff"])
@@ -197,9 +191,7 @@ def collect_mutants(
                 status=status,
                 duration=round(float(data["duration"] or 0.0), 3),
                 mutator=_mutator(removed, added),
-                detail=""
-                if status != "error"
-                else f"mutmut exit code {data['exit_code']}",
+                detail="" if status != "error" else f"mutmut exit code {data['exit_code']}",
             )
         )
         tests_by_mutant[name] = data["tests"]
@@ -221,9 +213,7 @@ def attribute_killers(
     progress: Progress,
 ) -> None:
     """Fill in ``killers`` of mutmut's killed mutants (first, or all with ``matrix``)."""
-    plan = {
-        m.id: tests_by_mutant.get(m.id, []) for m in mutants if m.status == "killed"
-    }
+    plan = {m.id: tests_by_mutant.get(m.id, []) for m in mutants if m.status == "killed"}
     if not plan:
         return
     mutants_dir = workspace / "mutants"

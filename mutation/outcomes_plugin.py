@@ -27,9 +27,7 @@ def _summary(report: pytest.TestReport) -> str:
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     """Record the first non-passing phase of each test (or its pass)."""
-    entry = _records.setdefault(
-        report.nodeid, {"outcome": "passed", "phase": "", "message": ""}
-    )
+    entry = _records.setdefault(report.nodeid, {"outcome": "passed", "phase": "", "message": ""})
     if entry["outcome"] != "passed":
         return
     if report.failed:

@@ -50,9 +50,7 @@ def read_outcomes(path: pathlib.Path) -> tuple[list[Killer], list[Killer], int, 
         if record["outcome"] == "failed" and record["phase"] == "call":
             failures.append(Killer(test=node, message=record["message"]))
         elif record["outcome"] == "failed":
-            errors.append(
-                Killer(test=node, message=f"{record['phase']}: {record['message']}")
-            )
+            errors.append(Killer(test=node, message=f"{record['phase']}: {record['message']}"))
         elif record["outcome"] == "passed":
             passed += 1
     return failures, errors, passed, len(payload["tests"])

@@ -140,9 +140,6 @@ def update_baseline(results: Results, path: pathlib.Path) -> dict[str, float]:
     if results.selection:
         msg = "a --since review run scores only part of each module; run `make mutate`"
         raise ValueError(msg)
-    scores = {
-        m.file: round(m.score, DIGITS)
-        for m in sorted(results.modules, key=lambda m: m.file)
-    }
+    scores = {m.file: round(m.score, DIGITS) for m in sorted(results.modules, key=lambda m: m.file)}
     path.write_text(json.dumps(scores, indent=2) + "\n", encoding="utf-8")
     return scores

@@ -125,9 +125,7 @@ def write_reports(
     out.mkdir(parents=True, exist_ok=True)
     outputs = {
         out / SUMMARY_NAME: render_markdown(results, stale=list(stale), root=root),
-        out / JSON_NAME: json.dumps(
-            build_elements_report(results, root, stale=stale), indent=2
-        )
+        out / JSON_NAME: json.dumps(build_elements_report(results, root, stale=stale), indent=2)
         + "\n",
         out / HTML_NAME: render_html(results, root, stale=stale),
     }

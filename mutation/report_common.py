@@ -10,9 +10,7 @@ from mutation.results import MutantResult, Status
 STATUSES: tuple[Status, ...] = typ.get_args(Status)
 """Every status, in the order the reports list them."""
 
-PROBLEM_STATUSES: frozenset[str] = frozenset(
-    {"survived", "timeout", "no_tests", "error"}
-)
+PROBLEM_STATUSES: frozenset[str] = frozenset({"survived", "timeout", "no_tests", "error"})
 """Statuses that count as survivors: none of them is a kill."""
 
 STATUS_LABELS: dict[str, str] = {
@@ -130,9 +128,7 @@ def source_excerpt(
     return [(number, lines[number - 1]) for number in range(first, last + 1)]
 
 
-def target_files(
-    modules: typ.Iterable[str], mutants: typ.Iterable[MutantResult]
-) -> list[str]:
+def target_files(modules: typ.Iterable[str], mutants: typ.Iterable[MutantResult]) -> list[str]:
     """Return every file a report covers: the scored modules and mutated files.
 
     Parameters

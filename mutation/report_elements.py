@@ -316,9 +316,7 @@ def build_elements_report(
         files[file] = {
             "language": "python",
             "source": source or "",
-            "mutants": [
-                mutant_entry(m, lines) for m in results.mutants if m.file == file
-            ],
+            "mutants": [mutant_entry(m, lines) for m in results.mutants if m.file == file],
         }
     report["files"] = files
     report["testFiles"] = _test_files(results)

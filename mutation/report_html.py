@@ -39,10 +39,7 @@ LINE_PRIORITY: tuple[str, ...] = (
 )
 """A line takes the colour of the first of these statuses among its mutants."""
 
-CSP = (
-    "default-src 'none'; style-src 'unsafe-inline'; "
-    "script-src 'unsafe-inline'; img-src data:"
-)
+CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
 
 STYLE = """
 body { font: 14px/1.45 system-ui, sans-serif; margin: 0 2rem 3rem; color: #1d2125; }
@@ -157,9 +154,7 @@ def _stale(stale: typ.Sequence[str]) -> str:
 
 
 def _verdict(passed: bool) -> str:
-    return (
-        '<span class="pass">pass</span>' if passed else '<span class="fail">fail</span>'
-    )
+    return '<span class="pass">pass</span>' if passed else '<span class="fail">fail</span>'
 
 
 def _summary(results: Results) -> str:
@@ -186,8 +181,7 @@ def _summary(results: Results) -> str:
             "<tr><th>Gate</th><th>Verdict</th><th>Detail</th></tr>"
         )
         parts.extend(
-            f"<tr><td>{esc(g.name)}</td><td>{_verdict(g.passed)}</td>"
-            f"<td>{esc(g.detail)}</td></tr>"
+            f"<tr><td>{esc(g.name)}</td><td>{_verdict(g.passed)}</td><td>{esc(g.detail)}</td></tr>"
             for g in results.gates
         )
         parts.append("</table>")
@@ -340,9 +334,7 @@ def _tests(results: Results) -> str:
     )
 
 
-def render_html(
-    results: Results, root: pathlib.Path, *, stale: typ.Sequence[str] = ()
-) -> str:
+def render_html(results: Results, root: pathlib.Path, *, stale: typ.Sequence[str] = ()) -> str:
     """Render the run as one self-contained HTML page.
 
     Parameters
@@ -377,8 +369,7 @@ def render_html(
     body = [
         _stale(stale) if stale else "",
         f"<h1>Mutation testing: {overall}</h1>",
-        f'<p class="note">Run of {esc(results.created)}; '
-        f"{len(results.mutants)} mutants.</p>",
+        f'<p class="note">Run of {esc(results.created)}; {len(results.mutants)} mutants.</p>',
         _summary(results),
         _filter(results),
         _must_kill(results, anchors),

@@ -96,9 +96,7 @@ def _stale_block(stale: typ.Sequence[str]) -> list[str]:
 def _header(results: Results) -> list[str]:
     overall = "PASSED" if results.passed else "FAILED"
     counts = count_statuses(results.mutants)
-    tally = ", ".join(
-        f"{n} {STATUS_LABELS[status]}" for status, n in counts.items() if n
-    )
+    tally = ", ".join(f"{n} {STATUS_LABELS[status]}" for status, n in counts.items() if n)
     lines = [
         f"## Mutation testing: {overall}",
         "",
@@ -139,8 +137,7 @@ def _gates(results: Results) -> list[str]:
         return []
     lines = ["### Gates", "", "| Gate | Verdict | Detail |", "|---|---|---|"]
     lines.extend(
-        f"| {cell(g.name)} | {_verdict(g.passed)} | {cell(g.detail)} |"
-        for g in results.gates
+        f"| {cell(g.name)} | {_verdict(g.passed)} | {cell(g.detail)} |" for g in results.gates
     )
     lines.append("")
     return lines
@@ -165,9 +162,7 @@ def _must_kill(results: Results) -> list[str]:
     for m in entries:
         status = STATUS_LABELS.get(m.status, m.status)
         mark = "✅" if m.status == "killed" else "❌"
-        lines.append(
-            f"| {code(m.id)} | {cell(m.claim)} | {mark} {status} | {_killers_cell(m)} |"
-        )
+        lines.append(f"| {code(m.id)} | {cell(m.claim)} | {mark} {status} | {_killers_cell(m)} |")
     lines.append("")
     lines.extend(evidence_markdown(item) for item in collect_evidence(results))
     return lines
@@ -186,9 +181,7 @@ def _survivor(mutant: MutantResult, root: pathlib.Path) -> list[str]:
         lines.append(f"Detail: {cell(shorten(mutant.detail, 3))}")
         lines.append("")
     lines.append(fence(mutant.diff or "(no diff recorded)", "diff"))
-    excerpt = source_excerpt(
-        read_source(root, mutant.file), mutant.line_start, mutant.line_end
-    )
+    excerpt = source_excerpt(read_source(root, mutant.file), mutant.line_start, mutant.line_end)
     if excerpt:
         width = len(str(excerpt[-1][0]))
         numbered = "\n".join(f"{n:>{width}} | {text}" for n, text in excerpt)

@@ -17,9 +17,7 @@ import typing as typ
 RESULTS_SCHEMA = "cuprum-mutation-results/1"
 DEFAULT_RESULTS_PATH = pathlib.Path("mutation/results/latest.json")
 
-Status = typ.Literal[
-    "killed", "survived", "timeout", "no_tests", "error", "excused", "not_run"
-]
+Status = typ.Literal["killed", "survived", "timeout", "no_tests", "error", "excused", "not_run"]
 """A mutant's outcome.
 
 ``killed``: at least one test failed on an assertion or exception while the
@@ -151,9 +149,7 @@ class Results:
                 phases=raw["phases"],
                 modules=[ModuleScore(**m) for m in raw["modules"]],
                 mutants=[
-                    MutantResult(
-                        **{**m, "killers": [Killer(**k) for k in m["killers"]]}
-                    )
+                    MutantResult(**{**m, "killers": [Killer(**k) for k in m["killers"]]})
                     for m in raw["mutants"]
                 ],
                 tests=[TestRecord(**t) for t in raw["tests"]],
@@ -233,9 +229,7 @@ def load_results(path: pathlib.Path) -> Results:
     return Results.from_json(path.read_text(encoding="utf-8"))
 
 
-def stale_inputs(
-    results: Results, root: pathlib.Path, groups: dict[str, list[str]]
-) -> list[str]:
+def stale_inputs(results: Results, root: pathlib.Path, groups: dict[str, list[str]]) -> list[str]:
     """Return the inputs added, removed or changed since ``results``.
 
     Parameters

@@ -11,9 +11,7 @@ def render_summary(results: Results, *, max_diffs: int = 20) -> str:
     """Return the human summary: phases, scores, must-kill table, survivors."""
     lines: list[str] = []
     lines.append("== cuprum mutation kit")
-    phases = ", ".join(
-        f"{name} {seconds:.1f}s" for name, seconds in results.phases.items()
-    )
+    phases = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in results.phases.items())
     lines.append(f"phases: {phases}")
     mutmut = [m for m in results.mutants if m.origin == "mutmut"]
     total_time = sum(results.phases.values())
@@ -48,9 +46,7 @@ def render_summary(results: Results, *, max_diffs: int = 20) -> str:
         lines.append("")
         lines.append(f"survivors ({len(survivors)}):")
         for m in survivors[:max_diffs]:
-            lines.append(
-                f"-- {m.id} [{m.status}] {m.file}:{m.line_start} in {m.function}"
-            )
+            lines.append(f"-- {m.id} [{m.status}] {m.file}:{m.line_start} in {m.function}")
             lines.extend(
                 "   " + d
                 for d in m.diff.splitlines()
@@ -60,8 +56,6 @@ def render_summary(results: Results, *, max_diffs: int = 20) -> str:
             lines.append(f"... and {len(survivors) - max_diffs} more (see the report)")
     lines.append("")
     for gate in results.gates:
-        lines.append(
-            f"[{'PASS' if gate.passed else 'FAIL'}] {gate.name}: {gate.detail}"
-        )
+        lines.append(f"[{'PASS' if gate.passed else 'FAIL'}] {gate.name}: {gate.detail}")
     lines.append(f"verdict: {'PASS' if results.passed else 'FAIL'}")
     return "\n".join(lines)

@@ -16,9 +16,7 @@ _IGNORED = shutil.ignore_patterns(
 )
 
 
-def copy_project(
-    root: pathlib.Path, entries: typ.Iterable[str], dest: pathlib.Path
-) -> None:
+def copy_project(root: pathlib.Path, entries: typ.Iterable[str], dest: pathlib.Path) -> None:
     """Copy ``entries`` (files or directories) of ``root`` into ``dest``.
 
     Built artefacts inside them (the native extension) come along, so a
@@ -42,7 +40,7 @@ def _raise_interrupt(signum: int, frame: types.FrameType | None) -> None:
 
 @contextlib.contextmanager
 def scratch_directory(prefix: str = "cuprum-mutation-") -> Iterator[pathlib.Path]:
-    """A temporary directory removed on exit, also on SIGINT and SIGTERM.
+    """Yield a temporary directory removed on exit, also on SIGINT and SIGTERM.
 
     SIGTERM is turned into ``KeyboardInterrupt`` while the block runs so the
     clean-up in ``finally`` happens whichever way the kit is stopped.

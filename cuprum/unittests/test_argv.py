@@ -140,9 +140,7 @@ def test_bytes_path_like_argument_is_rejected() -> None:
 # --- no shell anywhere -------------------------------------------------------
 
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parents[2]
-SHELL_PATTERNS = re.compile(
-    r"shell\s*=\s*True|create_subprocess_shell|os\.system\(|os\.popen\("
-)
+SHELL_PATTERNS = re.compile(r"shell\s*=\s*True|create_subprocess_shell|os\.system\(|os\.popen\(")
 EXCLUDED_DIRS = {".venv", ".git", "target", "mutants", ".mutation-work", "build"}
 
 
@@ -158,9 +156,7 @@ def project_python_sources() -> list[pathlib.Path]:
 
 
 def test_the_sources_scanned_include_the_library() -> None:
-    names = {
-        path.relative_to(PROJECT_ROOT).as_posix() for path in project_python_sources()
-    }
+    names = {path.relative_to(PROJECT_ROOT).as_posix() for path in project_python_sources()}
 
     assert "cuprum/_pipeline.py" in names
     assert "cuprum/sh.py" in names
@@ -171,9 +167,7 @@ def test_no_python_source_uses_a_shell() -> None:
     offenders = [
         f"{path.relative_to(PROJECT_ROOT)}:{number}: {line.strip()}"
         for path in project_python_sources()
-        for number, line in enumerate(
-            path.read_text(encoding="utf-8").splitlines(), start=1
-        )
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
         if SHELL_PATTERNS.search(line)
     ]
 

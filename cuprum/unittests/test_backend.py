@@ -97,17 +97,11 @@ def test_unknown_value_is_quoted_as_given() -> None:
 
 
 def test_python_never_probes() -> None:
-    assert (
-        _resolve_backend(StreamBackend.PYTHON, probe_that_must_not_run)
-        is StreamBackend.PYTHON
-    )
+    assert _resolve_backend(StreamBackend.PYTHON, probe_that_must_not_run) is StreamBackend.PYTHON
 
 
 def test_auto_with_extension_available_is_rust() -> None:
-    assert (
-        _resolve_backend(StreamBackend.AUTO, probe_returning(AVAILABLE))
-        is StreamBackend.RUST
-    )
+    assert _resolve_backend(StreamBackend.AUTO, probe_returning(AVAILABLE)) is StreamBackend.RUST
 
 
 def test_auto_with_extension_absent_is_python_without_warning() -> None:
@@ -133,10 +127,7 @@ def test_auto_with_extension_broken_is_python_with_a_warning() -> None:
 
 
 def test_rust_with_extension_available_is_rust() -> None:
-    assert (
-        _resolve_backend(StreamBackend.RUST, probe_returning(AVAILABLE))
-        is StreamBackend.RUST
-    )
+    assert _resolve_backend(StreamBackend.RUST, probe_returning(AVAILABLE)) is StreamBackend.RUST
 
 
 @pytest.mark.parametrize("probe", [ABSENT, BROKEN], ids=["absent", "broken"])
@@ -215,8 +206,7 @@ def test_probe_reports_a_missing_dependency_as_broken(
     assert probe == RustProbe(
         available=False,
         reason=(
-            f"importing {NATIVE_MODULE_NAME} failed: "
-            "No module named 'cuprum_missing_dependency'"
+            f"importing {NATIVE_MODULE_NAME} failed: No module named 'cuprum_missing_dependency'"
         ),
         broken=True,
     )
@@ -261,9 +251,7 @@ def test_availability_check_that_raises_is_broken(
 
     assert _probe_rust_extension() == RustProbe(
         available=False,
-        reason=(
-            f"{NATIVE_MODULE_NAME}.is_available() raised OSError(38, 'no splice here')"
-        ),
+        reason=(f"{NATIVE_MODULE_NAME}.is_available() raised OSError(38, 'no splice here')"),
         broken=True,
     )
 

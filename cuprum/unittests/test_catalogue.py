@@ -56,9 +56,7 @@ def test_default_catalogue_lists_the_text_tools_sorted() -> None:
     assert list(DEFAULT_CATALOGUE) == DEFAULT_PROGRAMS
     assert len(DEFAULT_CATALOGUE) == 13
     assert (
-        sorted(
-            [CAT, ECHO, FALSE, GREP, HEAD, PRINTF, SLEEP, SORT, TAIL, TR, TRUE, WC, YES]
-        )
+        sorted([CAT, ECHO, FALSE, GREP, HEAD, PRINTF, SLEEP, SORT, TAIL, TR, TRUE, WC, YES])
         == DEFAULT_PROGRAMS
     )
 
@@ -66,9 +64,7 @@ def test_default_catalogue_lists_the_text_tools_sorted() -> None:
 def test_default_catalogue_entries_carry_project_metadata() -> None:
     entry = DEFAULT_CATALOGUE.lookup("grep")
 
-    assert entry == ProgramEntry(
-        Program("grep"), project="coreutils", notes="common text plumbing"
-    )
+    assert entry == ProgramEntry(Program("grep"), project="coreutils", notes="common text plumbing")
 
 
 @pytest.mark.parametrize("program", DEFAULT_PROGRAMS)
@@ -206,8 +202,7 @@ def test_allowlisted_program_missing_from_path_is_reported() -> None:
 
     message = str(excinfo.value)
     assert message.startswith(
-        f"program {MISSING_PROGRAM!r} is allowlisted but no executable of that "
-        "name is on PATH ("
+        f"program {MISSING_PROGRAM!r} is allowlisted but no executable of that name is on PATH ("
     )
     assert message.endswith("); install it or fix PATH")
     assert isinstance(excinfo.value, FileNotFoundError)
@@ -216,8 +211,7 @@ def test_allowlisted_program_missing_from_path_is_reported() -> None:
 def test_missing_program_later_in_a_pipeline_is_reported_before_spawning() -> None:
     catalogue = missing_catalogue()
     pipeline = (
-        sh.make(SLEEP, catalogue=catalogue)("30")
-        | sh.make(MISSING_PROGRAM, catalogue=catalogue)()
+        sh.make(SLEEP, catalogue=catalogue)("30") | sh.make(MISSING_PROGRAM, catalogue=catalogue)()
     )
     before = child_processes()
 

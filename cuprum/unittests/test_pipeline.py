@@ -118,9 +118,7 @@ OUTPUTS = ["c\nb\na\n", "a\nb\nc\n", "A\nB\nC\n", "A\nB\n"]
 
 
 @pytest.mark.parametrize("count", [1, 2, 3, 4])
-def test_pipelines_of_one_to_four_stages(
-    stream_backend: StreamBackend, count: int
-) -> None:
+def test_pipelines_of_one_to_four_stages(stream_backend: StreamBackend, count: int) -> None:
     pipeline = Pipeline(tuple(STAGES[:count]))
 
     result = pipeline.run_sync()
@@ -130,9 +128,7 @@ def test_pipelines_of_one_to_four_stages(
     assert result.ok is True
     assert result.failure_index is None
     assert [stage.argv for stage in result.stages] == [s.argv for s in STAGES[:count]]
-    assert [stage.program for stage in result.stages] == [
-        s.program for s in STAGES[:count]
-    ]
+    assert [stage.program for stage in result.stages] == [s.program for s in STAGES[:count]]
     assert [stage.stdout for stage in result.stages[:-1]] == [""] * (count - 1)
     assert result.stages[-1].stdout == result.stdout
     assert len({stage.pid for stage in result.stages}) == count
@@ -502,15 +498,13 @@ def test_cancelling_a_pipeline_stops_every_stage(
 def test_many_pipelines_in_parallel(stream_backend: StreamBackend) -> None:
     async def scenario() -> list[PipelineResult]:
         runs = [
-            (sh.make(ECHO)(str(n)) | sh.make(TR)("0-9", "a-j") | cat()).run()
-            for n in range(20)
+            (sh.make(ECHO)(str(n)) | sh.make(TR)("0-9", "a-j") | cat()).run() for n in range(20)
         ]
         return await asyncio.gather(*runs)
 
     results = asyncio.run(scenario())
 
     assert [r.stdout for r in results] == [
-        f"{str(n).translate(str.maketrans('0123456789', 'abcdefghij'))}\n"
-        for n in range(20)
+        f"{str(n).translate(str.maketrans('0123456789', 'abcdefghij'))}\n" for n in range(20)
     ]
     assert all(r.ok for r in results)

@@ -15,7 +15,7 @@ import warnings
 
 import pytest
 
-from cuprum import PRINTF, StreamBackend, TR, sh
+from cuprum import PRINTF, TR, StreamBackend, sh
 from cuprum._backend import BACKEND_ENV_VAR, NATIVE_MODULE_NAME, get_stream_backend
 from cuprum._pipeline_streams import (
     HopPump,
@@ -39,9 +39,7 @@ def rust_available(
     """The extension is available: the stand-in, or the real compiled one."""
     if request.param == "compiled":
         request.getfixturevalue("real_native")
-        monkeypatch.delitem(
-            __import__("sys").modules, NATIVE_MODULE_NAME, raising=False
-        )
+        monkeypatch.delitem(__import__("sys").modules, NATIVE_MODULE_NAME, raising=False)
         return None
     stand_in: StandInNative = request.getfixturevalue("stand_in_native")
     return stand_in
@@ -86,9 +84,7 @@ def test_auto_with_extension_uses_rust_pump_for_every_hop(
     run = run_hash_pipeline(payload, stages=3)
     assert run.result.ok
     assert run.digest == run.expected_digest
-    assert [(hop.backend, hop.pump) for hop in run.hops] == [
-        (StreamBackend.RUST, HopPump.RUST)
-    ] * 2
+    assert [(hop.backend, hop.pump) for hop in run.hops] == [(StreamBackend.RUST, HopPump.RUST)] * 2
     assert all(hop.bytes_moved == payload.stat().st_size for hop in run.hops)
     if rust_available is not None:
         assert rust_available.calls == 2
@@ -155,9 +151,7 @@ def test_rust_with_usable_descriptors_is_not_a_fallback(
     monkeypatch.setenv(BACKEND_ENV_VAR, "rust")
     run = run_hash_pipeline(payload, stages=2)
     assert run.digest == run.expected_digest
-    assert [(hop.pump, hop.forced_fallback) for hop in run.hops] == [
-        (HopPump.RUST, False)
-    ]
+    assert [(hop.pump, hop.forced_fallback) for hop in run.hops] == [(HopPump.RUST, False)]
 
 
 def test_dispatch_falls_back_for_a_stream_without_a_descriptor(
@@ -187,10 +181,14 @@ def test_dispatch_falls_back_for_a_stream_without_a_descriptor(
             os.close(read_fd)
 
         drainer = asyncio.create_task(asyncio.to_thread(drain_pipe))
-        with observe_hops() as hops:
-            moved = await _pump_stream_dispatch(
-                reader, writer, backend=StreamBackend.RUST
-            )
+        try:
+            with observe_hops() as hops:
+                moved = await asyncio.wait_for(
+                    _pump_stream_dispatch(reader, writer, backend=StreamBackend.RUST),
+                    5,
+                )
+        finally:
+            writer.close()
         await drainer
         assert [(h.pump, h.forced_fallback) for h in hops] == [(HopPump.PYTHON, True)]
         assert bytes(collected) == data
@@ -370,10 +368,14 @@ def test_rust_hop_delivers_bytes_asyncio_already_buffered(
 
         feeder = asyncio.create_task(asyncio.to_thread(feed_tail))
         drainer = asyncio.create_task(asyncio.to_thread(drain))
-        with observe_hops() as hops:
-            moved = await _pump_stream_dispatch(
-                reader, writer, backend=StreamBackend.RUST
-            )
+        try:
+            with observe_hops() as hops:
+                moved = await asyncio.wait_for(
+                    _pump_stream_dispatch(reader, writer, backend=StreamBackend.RUST),
+                    5,
+                )
+        finally:
+            writer.close()
         await feeder
         await drainer
         assert [hop.pump for hop in hops] == [HopPump.RUST]

@@ -100,9 +100,7 @@ def test_exit_code_beyond_one_is_reported() -> None:
 
 
 def test_death_by_signal_is_a_negative_exit_code() -> None:
-    result = script(
-        "import os, signal; os.kill(os.getpid(), signal.SIGUSR1)"
-    ).run_sync()
+    result = script("import os, signal; os.kill(os.getpid(), signal.SIGUSR1)").run_sync()
 
     assert result.exit_code == -10
     assert result.ok is False
@@ -125,13 +123,9 @@ def test_env_is_overlaid_on_the_inherited_environment(
     monkeypatch.setenv("CUPRUM_TEST_INHERITED", "from-parent")
     monkeypatch.setenv("CUPRUM_TEST_OVERRIDDEN", "old")
     printenv = sh.make("printenv", catalogue=TEST_CATALOGUE)
-    cmd = printenv(
-        "CUPRUM_TEST_INHERITED", "CUPRUM_TEST_OVERRIDDEN", "CUPRUM_TEST_ADDED"
-    )
+    cmd = printenv("CUPRUM_TEST_INHERITED", "CUPRUM_TEST_OVERRIDDEN", "CUPRUM_TEST_ADDED")
 
-    result = cmd.run_sync(
-        env={"CUPRUM_TEST_OVERRIDDEN": "new", "CUPRUM_TEST_ADDED": "a b;$HOME"}
-    )
+    result = cmd.run_sync(env={"CUPRUM_TEST_OVERRIDDEN": "new", "CUPRUM_TEST_ADDED": "a b;$HOME"})
 
     assert result.exit_code == 0
     assert result.stdout == "from-parent\nnew\na b;$HOME\n"
@@ -283,9 +277,7 @@ def test_timed_out_process_is_reaped_and_no_descriptor_leaks(
 ) -> None:
     pid_file = tmp_path / "pid"
     cmd = script(
-        "import os, sys, time\n"
-        "open(sys.argv[1], 'w').write(f'{os.getpid()}\\n')\n"
-        "time.sleep(30)\n",
+        "import os, sys, time\nopen(sys.argv[1], 'w').write(f'{os.getpid()}\\n')\ntime.sleep(30)\n",
         str(pid_file),
     )
 

@@ -71,9 +71,7 @@ class _Worker:
         return self.result
 
 
-def _write_then_close(
-    fd: int, data: bytes, *, chunk: int = MIB, pause: float = 0.0
-) -> int:
+def _write_then_close(fd: int, data: bytes, *, chunk: int = MIB, pause: float = 0.0) -> int:
     """Write ``data`` to ``fd`` (slowly if asked), close it, return bytes sent.
 
     A reader that went away (``EPIPE``) just ends the writing early.
@@ -127,9 +125,7 @@ def _pump_through_pipes(
     if nonblocking:
         os.set_blocking(in_r, False)
         os.set_blocking(out_w, False)
-    producer = _Worker(
-        lambda: _write_then_close(in_w, payload, chunk=chunk, pause=pause)
-    )
+    producer = _Worker(lambda: _write_then_close(in_w, payload, chunk=chunk, pause=pause))
     consumer = _Worker(lambda: _read_then_close(out_r))
     try:
         moved = native.rust_pump_stream(in_r, out_w, buffer_size)
@@ -149,9 +145,7 @@ def _pump_through_pipes(
 def _consume(data: bytes, *, buffer_size: int = 65536, pause: float = 0.0) -> str:
     """Feed ``data`` through a pipe into rust_consume_stream."""
     read_fd, write_fd = os.pipe()
-    producer = _Worker(
-        lambda: _write_then_close(write_fd, data, chunk=4096, pause=pause)
-    )
+    producer = _Worker(lambda: _write_then_close(write_fd, data, chunk=4096, pause=pause))
     try:
         text = native.rust_consume_stream(read_fd, buffer_size)
         os.fstat(read_fd)  # still open
@@ -240,9 +234,7 @@ def test_pump_copies_pipe_to_pipe_byte_exact(size: int) -> None:
 @pytest.mark.parametrize("size", [0, 1, 65537, 2 * MIB + 3])
 def test_pump_on_nonblocking_descriptors(size: int) -> None:
     payload = os.urandom(size)
-    moved, received = _pump_through_pipes(
-        payload, nonblocking=True, chunk=7919, pause=0.0005
-    )
+    moved, received = _pump_through_pipes(payload, nonblocking=True, chunk=7919, pause=0.0005)
     assert moved == size
     assert received == payload
 
@@ -422,9 +414,7 @@ def test_pump_rejects_negative_fds(reader: int, writer: int, name: str) -> None:
 def test_pump_negative_fd_message_is_exact() -> None:
     with pytest.raises(ValueError, match=r"^reader_fd") as excinfo:
         native.rust_pump_stream(-1, 1)
-    assert str(excinfo.value) == (
-        "reader_fd must be a non-negative file descriptor, got -1"
-    )
+    assert str(excinfo.value) == ("reader_fd must be a non-negative file descriptor, got -1")
 
 
 @pytest.mark.parametrize("size", [0, -1, 64 * MIB + 1, 2**40])
@@ -483,9 +473,7 @@ def test_consume_nonblocking_slow_writer() -> None:
     payload = (UTF8_SAMPLE * 5000).encode()
     read_fd, write_fd = os.pipe()
     os.set_blocking(read_fd, False)
-    producer = _Worker(
-        lambda: _write_then_close(write_fd, payload, chunk=1021, pause=0.0002)
-    )
+    producer = _Worker(lambda: _write_then_close(write_fd, payload, chunk=1021, pause=0.0002))
     try:
         text = native.rust_consume_stream(read_fd)
         assert os.get_blocking(read_fd) is False
@@ -545,9 +533,7 @@ def test_consume_matches_python_on_random_binary(data: bytes) -> None:
     pieces=st.lists(_fragments, max_size=40),
     buffer_size=st.integers(min_value=1, max_value=64),
 )
-def test_consume_matches_python_on_mixed_utf8(
-    pieces: list[bytes], buffer_size: int
-) -> None:
+def test_consume_matches_python_on_mixed_utf8(pieces: list[bytes], buffer_size: int) -> None:
     data = b"".join(pieces)
     expected = data.decode("utf-8", errors="replace")
     assert _consume(data, buffer_size=buffer_size) == expected

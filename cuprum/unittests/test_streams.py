@@ -110,14 +110,10 @@ def split_bytes(draw: st.DrawFn) -> tuple[bytes, list[bytes]]:
     data = draw(
         st.one_of(
             st.binary(max_size=200),
-            st.text(max_size=60).map(
-                lambda text: text.encode("utf-8", "surrogatepass")
-            ),
+            st.text(max_size=60).map(lambda text: text.encode("utf-8", "surrogatepass")),
         )
     )
-    cuts = sorted(
-        draw(st.lists(st.integers(min_value=0, max_value=len(data)), max_size=12))
-    )
+    cuts = sorted(draw(st.lists(st.integers(min_value=0, max_value=len(data)), max_size=12)))
     bounds = [0, *cuts, len(data)]
     return data, [data[start:end] for start, end in itertools.pairwise(bounds)]
 

@@ -9,9 +9,7 @@ import shutil
 import subprocess
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser")
-MISSING_REASON = (
-    "headless Chromium is not installed (Debian/Ubuntu: apt-get install chromium)"
-)
+MISSING_REASON = "headless Chromium is not installed (Debian/Ubuntu: apt-get install chromium)"
 
 
 def find_chromium() -> str | None:
@@ -23,9 +21,7 @@ def find_chromium() -> str | None:
     return None
 
 
-def dump_dom(
-    chromium: str, page: pathlib.Path, suffix: str, profile: pathlib.Path
-) -> str:
+def dump_dom(chromium: str, page: pathlib.Path, suffix: str, profile: pathlib.Path) -> str:
     """Load ``page`` (plus ``#...``/``?...`` ``suffix``) and return the DOM after JS."""
     url = page.resolve().as_uri() + suffix
     completed = subprocess.run(

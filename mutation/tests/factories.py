@@ -113,9 +113,7 @@ def mutate(find: str, old: str, new: str, source: str = BACKEND_SOURCE) -> Mutat
     changed = original.replace(old, new, 1)
     assert changed != original
     mutated = [*lines[: number - 1], changed, *lines[number:]]
-    diff = "".join(
-        difflib.unified_diff(lines, mutated, f"a/{BACKEND}", f"b/{BACKEND}", n=0)
-    )
+    diff = "".join(difflib.unified_diff(lines, mutated, f"a/{BACKEND}", f"b/{BACKEND}", n=0))
     return Mutation(number, original.rstrip("\n"), changed.rstrip("\n"), diff)
 
 
@@ -174,9 +172,7 @@ def make_mutants() -> list[MutantResult]:
         mutmut("3", "select_backend", rust_return, "timeout"),
         mutmut("4", "select_backend", python_return, "error", detail="ImportError: x"),
         mutmut("1", "unused", plus_one, "no_tests"),
-        mutmut(
-            "2", "unused", plus_two, "excused", excuse="equivalent: nothing calls it"
-        ),
+        mutmut("2", "unused", plus_two, "excused", excuse="equivalent: nothing calls it"),
         mutmut("3", "unused", plus_zero, "not_run"),
         MutantResult(
             id="fallback-flipped",

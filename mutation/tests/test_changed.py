@@ -171,9 +171,7 @@ def test_file_added_since_base(repo: pathlib.Path) -> None:
     write(repo, "def one():\n    pass\n", "pkg/added.py")
     git(repo, "add", "pkg/added.py")
     git(repo, "commit", "--quiet", "-m", "added")
-    assert changed_functions(repo, "base", ["pkg/added.py"]) == {
-        "pkg/added.py": {"one"}
-    }
+    assert changed_functions(repo, "base", ["pkg/added.py"]) == {"pkg/added.py": {"one"}}
 
 
 @pytest.mark.parametrize("ref", ["nope", "base~5", "--output=x"])

@@ -24,10 +24,7 @@ def results(tmp_path: pathlib.Path) -> Results:
 def verdicts(
     results: Results, baseline: dict[str, float], tolerance: float = 0.0
 ) -> dict[str, tuple[bool, str]]:
-    return {
-        v.name: (v.passed, v.detail)
-        for v in ratchet_verdicts(results, baseline, tolerance)
-    }
+    return {v.name: (v.passed, v.detail) for v in ratchet_verdicts(results, baseline, tolerance)}
 
 
 def test_drop_below_baseline_fails_above_threshold(results: Results) -> None:

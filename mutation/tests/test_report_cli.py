@@ -33,9 +33,7 @@ def run(project: pathlib.Path, *extra: str) -> int:
     return main(["--root", str(project), *extra])
 
 
-def test_writes_three_reports(
-    project: pathlib.Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_writes_three_reports(project: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(project) == 0
     out = project / "mutation/results/report"
     for name in NAMES:
@@ -55,9 +53,7 @@ def test_explicit_paths(project: pathlib.Path, tmp_path: pathlib.Path) -> None:
     assert sorted(p.name for p in out.iterdir()) == sorted(NAMES)
 
 
-def test_missing_results(
-    project: pathlib.Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_missing_results(project: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
     (project / "mutation/results/latest.json").unlink()
     assert run(project) == 3
     assert "no result file" in capsys.readouterr().err

@@ -59,9 +59,7 @@ def by_id(report: Json) -> dict[str, Json]:
     return {m["id"]: m for entry in report["files"].values() for m in entry["mutants"]}
 
 
-def test_valid_against_schema(
-    validator: jsonschema.Draft7Validator, report: Json
-) -> None:
+def test_valid_against_schema(validator: jsonschema.Draft7Validator, report: Json) -> None:
     validator.validate(report)
     assert report["schemaVersion"] == "2"
     assert report["framework"]["name"] == "cuprum-mutation-kit"
@@ -106,9 +104,7 @@ def test_statuses_are_mapped(report: Json, results: Results) -> None:
 
 
 def test_killers_are_declared_tests(report: Json) -> None:
-    declared = {
-        test["id"] for entry in report["testFiles"].values() for test in entry["tests"]
-    }
+    declared = {test["id"] for entry in report["testFiles"].values() for test in entry["tests"]}
     mutants = by_id(report)
     for mutant in mutants.values():
         assert set(mutant["killedBy"]) <= declared
@@ -148,9 +144,7 @@ def test_sources_and_locations(report: Json) -> None:
     assert flipped["replacement"] == "or"
 
 
-def test_whole_lines_when_original_not_found(
-    results: Results, project: pathlib.Path
-) -> None:
+def test_whole_lines_when_original_not_found(results: Results, project: pathlib.Path) -> None:
     results.mutants[0].original = "text that is not in the file"
     report = build_elements_report(results, project)
     mutant = report["files"][BACKEND]["mutants"][0]
@@ -200,9 +194,7 @@ def test_performance_thresholds_and_stale(
         ("same", "same", ("", "")),
     ],
 )
-def test_differing_range(
-    original: str, replacement: str, middle: tuple[str, str]
-) -> None:
+def test_differing_range(original: str, replacement: str, middle: tuple[str, str]) -> None:
     prefix, suffix = differing_range(original, replacement)
     assert original[prefix : len(original) - suffix] == middle[0]
     assert replacement[prefix : len(replacement) - suffix] == middle[1]

@@ -59,12 +59,8 @@ def survivor_blocks(body: str) -> dict[str, str]:
     return blocks
 
 
-def test_module_scores_against_thresholds(
-    results: Results, project: pathlib.Path
-) -> None:
-    body = sections(render_markdown(results, stale=[], root=project))[
-        "Module scores (mutmut)"
-    ]
+def test_module_scores_against_thresholds(results: Results, project: pathlib.Path) -> None:
+    body = sections(render_markdown(results, stale=[], root=project))["Module scores (mutmut)"]
     backend = row(body, f"`{BACKEND}`")
     assert backend[1:4] == ["25.0%", "90.0%", "❌ fail"]
     streams = row(body, f"`{STREAMS}`")
@@ -83,9 +79,7 @@ def test_gate_verdicts(results: Results, project: pathlib.Path) -> None:
 
 
 def test_must_kill_table_and_evidence(results: Results, project: pathlib.Path) -> None:
-    body = sections(render_markdown(results, stale=[], root=project))[
-        "Must-kill catalogue"
-    ]
+    body = sections(render_markdown(results, stale=[], root=project))["Must-kill catalogue"]
     killed = row(body, "`fallback-flipped`")
     assert killed[1] == "A missing extension falls back to the Python pump"
     assert killed[2] == "✅ killed"
@@ -100,15 +94,11 @@ def test_must_kill_table_and_evidence(results: Results, project: pathlib.Path) -
     assert "No test killed this mutant." in body.split("<details>")[2]
 
 
-def test_survivors_with_diff_and_source(
-    results: Results, project: pathlib.Path
-) -> None:
+def test_survivors_with_diff_and_source(results: Results, project: pathlib.Path) -> None:
     body = sections(render_markdown(results, stale=[], root=project))["Survivors (6)"]
     blocks = survivor_blocks(body)
     expected = {
-        m.id
-        for m in results.mutants
-        if m.status in {"survived", "timeout", "no_tests", "error"}
+        m.id for m in results.mutants if m.status in {"survived", "timeout", "no_tests", "error"}
     }
     assert set(blocks) == expected
     killed = [m.id for m in results.mutants if m.status in {"killed", "excused"}]
@@ -119,29 +109,21 @@ def test_survivors_with_diff_and_source(
     assert "\n+" + LT_AMP_LINE.replace("< 20", "<= 20") + "\n" in lt
     assert f"```python\n15 | {LT_AMP_LINE}\n```" in lt
     assert "must-kill survived" in blocks["env-var-ignored"]
-    assert (
-        "Detail: ImportError: x" in blocks["cuprum._backend.x_select_backend__mutmut_4"]
-    )
+    assert "Detail: ImportError: x" in blocks["cuprum._backend.x_select_backend__mutmut_4"]
     assert ": timeout at" in blocks["cuprum._backend.x_select_backend__mutmut_3"]
     assert ": no tests at" in blocks["cuprum._backend.x_unused__mutmut_1"]
 
 
 def test_survivor_limit(results: Results, project: pathlib.Path) -> None:
-    body = sections(render_markdown(results, stale=[], root=project, limit=2))[
-        "Survivors (6)"
-    ]
+    body = sections(render_markdown(results, stale=[], root=project, limit=2))["Survivors (6)"]
     assert len(survivor_blocks(body)) == 2
     assert "...and 4 more" in body
 
 
-def test_unreadable_source_falls_back_to_original(
-    results: Results, project: pathlib.Path
-) -> None:
+def test_unreadable_source_falls_back_to_original(results: Results, project: pathlib.Path) -> None:
     (project / BACKEND).unlink()
     text = render_markdown(results, stale=[], root=project)
-    assert (
-        f"Original (source file unreadable):\n\n```python\n{LT_AMP_LINE}\n```" in text
-    )
+    assert f"Original (source file unreadable):\n\n```python\n{LT_AMP_LINE}\n```" in text
 
 
 def test_excused_with_reasons(results: Results, project: pathlib.Path) -> None:
@@ -152,9 +134,7 @@ def test_excused_with_reasons(results: Results, project: pathlib.Path) -> None:
     ]
 
 
-def test_per_test_table_flags_idle_tests(
-    results: Results, project: pathlib.Path
-) -> None:
+def test_per_test_table_flags_idle_tests(results: Results, project: pathlib.Path) -> None:
     body = sections(render_markdown(results, stale=[], root=project))["Tests"]
     assert row(body, f"`{RUST_TEST}`")[1:] == ["1", "1", ""]
     assert row(body, f"`{FALLBACK_TEST}`")[1:] == ["1", "1", ""]

@@ -378,8 +378,9 @@ mod splice {
         buffer_size: usize,
         report: &mut PumpReport,
     ) -> io::Result<Phase> {
-        if is_pipe(reader) || is_pipe(writer) {
-            direct(reader, writer, buffer_size, report)
+        let writer_is_pipe = is_pipe(writer);
+        if writer_is_pipe || is_pipe(reader) {
+            direct(reader, writer, writer_is_pipe, buffer_size, report)
         } else {
             via_pipe(reader, writer, buffer_size, report)
         }
@@ -388,9 +389,14 @@ mod splice {
     /// One end is a pipe: splice straight from `reader` to `writer`.
     ///
     /// A failed splice moves nothing, so falling back is always lossless.
+    /// `EPIPE` can only come from the writer; `ECONNRESET` only from a
+    /// socket, which must be the writer when the writer is not the pipe
+    /// (when the writer *is* the pipe, a reset belongs to the reader and is
+    /// a real error).
     fn direct(
         reader: RawFd,
         writer: RawFd,
+        writer_is_pipe: bool,
         buffer_size: usize,
         report: &mut PumpReport,
     ) -> io::Result<Phase> {
@@ -409,7 +415,10 @@ mod splice {
                     wait_readable(reader)?;
                     wait_writable(writer)?;
                 }
-                Err(err) if is_downstream_closed(&err) => {
+                Err(err)
+                    if errno_of(&err) == libc::EPIPE
+                        || (errno_of(&err) == libc::ECONNRESET && !writer_is_pipe) =>
+                {
                     report.downstream_closed = true;
                     return Ok(Phase::Finished);
                 }

@@ -626,3 +626,41 @@ fn validation_messages() {
         assert!(msg.ends_with(&format!("got {bad}")), "{msg}");
     }
 }
+
+#[test]
+fn reset_reader_socket_is_an_error_not_downstream_closed() {
+    use std::net::{TcpListener, TcpStream};
+    // Loopback only: a peer that closes with SO_LINGER=0 sends a reset,
+    // which the *reader* sees as ECONNRESET. That is an upstream failure
+    // and must not be mistaken for the downstream going away.
+    for allow_splice in [true, false] {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        let linger = libc::linger {
+            l_onoff: 1,
+            l_linger: 0,
+        };
+        // SAFETY: valid socket and a correctly sized option value.
+        let rc = unsafe {
+            libc::setsockopt(
+                server.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_LINGER,
+                (&raw const linger).cast(),
+                std::mem::size_of::<libc::linger>() as libc::socklen_t,
+            )
+        };
+        assert_eq!(rc, 0);
+        drop(server); // RST
+        thread::sleep(Duration::from_millis(50));
+        let (_out_r, out_w) = make_pipe();
+        let err = pump(
+            client.as_raw_fd(),
+            out_w.as_raw_fd(),
+            opts(BUF, allow_splice),
+        )
+        .expect_err("a reset reader must be reported");
+        assert_eq!(err.raw_os_error(), Some(libc::ECONNRESET), "{err}");
+    }
+}

@@ -117,7 +117,7 @@ class _BrokenFinder(importlib.abc.MetaPathFinder):
 
 def make_native_absent(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make the extension's import fail as if it were not installed."""
-    monkeypatch.setitem(sys.modules, NATIVE_MODULE_NAME, None)  # type: ignore[arg-type]
+    monkeypatch.setitem(sys.modules, NATIVE_MODULE_NAME, None)
     _check_rust_available.cache_clear()
 
 
@@ -128,9 +128,7 @@ def make_native_broken(monkeypatch: pytest.MonkeyPatch) -> None:
     _check_rust_available.cache_clear()
 
 
-def install_stand_in(
-    monkeypatch: pytest.MonkeyPatch, *, available: bool = True
-) -> StandInNative:
+def install_stand_in(monkeypatch: pytest.MonkeyPatch, *, available: bool = True) -> StandInNative:
     """Install the pure-Python stand-in as the native module."""
     module = StandInNative(available=available)
     monkeypatch.setitem(sys.modules, NATIVE_MODULE_NAME, module)

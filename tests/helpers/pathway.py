@@ -7,7 +7,7 @@ import hashlib
 import os
 import pathlib
 
-from cuprum import CAT, DEFAULT_CATALOGUE, PipelineResult, Program, sh
+from cuprum import CAT, DEFAULT_CATALOGUE, Pipeline, PipelineResult, Program, sh
 from cuprum._pipeline_streams import HopRecord, observe_hops
 from cuprum._programs import ProgramCatalogue, ProgramEntry
 
@@ -19,7 +19,7 @@ HASH_CATALOGUE = ProgramCatalogue(
     ]
 )
 
-RUN_TIMEOUT = 30.0
+RUN_TIMEOUT = 5.0
 """Seconds a test pipeline may take: a hang becomes a failure, not a stall."""
 
 PAYLOAD_BYTES = 1024 * 1024 + 17
@@ -54,10 +54,8 @@ def run_hash_pipeline(payload: pathlib.Path, stages: int = 3) -> ObservedRun:
     ``stages`` counts all stages, so there are ``stages - 1`` hops.
     """
     cat = sh.make(CAT, catalogue=HASH_CATALOGUE)
-    pipeline = cat(payload)
-    for _ in range(stages - 2):
-        pipeline = pipeline | cat()
-    pipeline = pipeline | sh.make(SHA256SUM, catalogue=HASH_CATALOGUE)()
+    commands = [cat(payload)] + [cat() for _ in range(stages - 2)]
+    pipeline = Pipeline(tuple(commands)) | sh.make(SHA256SUM, catalogue=HASH_CATALOGUE)()
     with observe_hops() as hops:
         result = pipeline.run_sync(timeout=RUN_TIMEOUT)
     expected = hashlib.sha256(payload.read_bytes()).hexdigest()
