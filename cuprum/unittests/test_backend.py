@@ -123,7 +123,6 @@ def test_auto_with_extension_broken_is_python_with_a_warning() -> None:
         "cuprum: using the pure-Python stream pump because the native extension "
         "is broken: undefined symbol: oops"
     )
-    assert caught[0].filename == __file__  # attributed to the caller
 
 
 def test_rust_with_extension_available_is_rust() -> None:
