@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pathlib
+import re
 import shutil
 import signal
 import subprocess
@@ -178,7 +179,9 @@ def test_unknown_command_and_bad_config_are_usage_errors(
     root = _project(tmp_path)
     assert _kit(root, "frobnicate").returncode == 2
     cfg = root / "setup.cfg"
-    cfg.write_text(cfg.read_text().replace("mutmut_score_min = 0.95", "mutmut_score_min = lots"))
+    text = re.sub(r"(?m)^mutmut_score_min = .*$", "mutmut_score_min = lots", cfg.read_text())
+    assert "mutmut_score_min = lots" in text
+    cfg.write_text(text)
     completed = _kit(root, "run", "--skip-mutmut")
     assert completed.returncode == 2
     assert "mutmut_score_min = 'lots' is not a number" in completed.stderr
