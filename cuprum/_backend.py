@@ -190,7 +190,9 @@ def _resolve_backend(requested: StreamBackend, probe: Callable[[], RustProbe]) -
             f"cuprum: using the pure-Python stream pump because the native "
             f"extension is broken: {found.reason}",
             RuntimeWarning,
-            stacklevel=2,
+            # Attributed to this module, so users can filter it with
+            # warnings.filterwarnings(..., module="cuprum._backend").
+            stacklevel=1,
         )
     return StreamBackend.PYTHON
 

@@ -173,8 +173,7 @@ def _pump_owned_fds(pump: _NativePump, reader_fd: int, writer_fd: int) -> int:
     try:
         return pump(reader_fd, writer_fd)
     finally:
-        os.close(reader_fd)
-        os.close(writer_fd)
+        _close_pair(reader_fd, writer_fd)
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -206,31 +205,42 @@ async def _pump_with_rust(
     transport = reader_transport(reader)
     if transport is not None:
         transport.pause_reading()
-    delivered = 0
+    flushed = 0
+    pumped = 0
     try:
-        reader_fd = os.dup(fds[0])
-        try:
-            writer_fd = os.dup(fds[1])
-        except BaseException:
-            os.close(reader_fd)
-            raise
+        reader_fd, writer_fd = _dup_pair(fds)
         buffered = take_buffered_bytes(reader)
         try:
             if buffered:
                 await asyncio.to_thread(_write_all, writer_fd, buffered)
-                delivered += len(buffered)
         except BaseException:
-            os.close(reader_fd)
-            os.close(writer_fd)
+            _close_pair(reader_fd, writer_fd)
             raise
-        delivered += await asyncio.to_thread(_pump_owned_fds, pump, reader_fd, writer_fd)
+        flushed = len(buffered)
+        pumped = await asyncio.to_thread(_pump_owned_fds, pump, reader_fd, writer_fd)
     except (BrokenPipeError, ConnectionResetError):
         pass
     finally:
         if transport is not None:
             transport.close()
         await close_writer(writer)
-    return delivered
+    return flushed + pumped
+
+
+def _dup_pair(fds: tuple[int, int]) -> tuple[int, int]:
+    """Duplicate both descriptors, leaking neither if the second dup fails."""
+    reader_fd = os.dup(fds[0])
+    try:
+        return reader_fd, os.dup(fds[1])
+    except BaseException:
+        os.close(reader_fd)
+        raise
+
+
+def _close_pair(reader_fd: int, writer_fd: int) -> None:
+    """Close both duplicated descriptors (used when the pump never starts)."""
+    os.close(reader_fd)
+    os.close(writer_fd)
 
 
 async def _pump_stream_dispatch(

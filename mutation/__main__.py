@@ -96,6 +96,13 @@ def _test_records(mutants: list[MutantResult]) -> list[TestRecord]:
     ]
 
 
+def _mangled(function: str) -> str:
+    """Return mutmut 3's mangled name of a function or ``Class.method``."""
+    if "." in function:
+        return "xǁ" + "ǁ".join(function.split("."))
+    return f"x_{function}"
+
+
 def _selection(config: KitConfig, since: str | None) -> dict[str, set[str]] | None:
     if since is None:
         return None
@@ -190,7 +197,7 @@ def command_run(args: argparse.Namespace) -> int:
         only = None
         if selected is not None:
             only = [
-                f"{f.removesuffix('.py').replace('/', '.')}.x_{fn.replace('.', 'ǁ')}__mutmut_*"
+                f"{f.removesuffix('.py').replace('/', '.')}.{_mangled(fn)}__mutmut_*"
                 for f, fns in selected.items()
                 for fn in fns
             ]
@@ -242,12 +249,25 @@ def _assemble(
     )
 
 
+REVIEW_RESULTS_NAME = "review.json"
+"""File name, beside the main result file, of a ``--since`` review run."""
+
+
 def _finish(config: KitConfig, results: Results, root: pathlib.Path, *, ratchet: bool) -> int:
     if ratchet:
         _ratchet(config, results)
     results_path = root / config.results
+    if results.selection:
+        # A review run must not replace the full run's results.
+        results_path = results_path.with_name(REVIEW_RESULTS_NAME)
     results_path.parent.mkdir(parents=True, exist_ok=True)
     results_path.write_text(results.to_json(), encoding="utf-8")
+    if results.selection:
+        from mutation.report_markdown import render_markdown
+
+        print(render_markdown(results, stale=[], root=root))
+        print(f"results: {results_path.relative_to(root)}")
+        return EXIT_OK if results.passed else EXIT_GATE
     print(render_summary(results))
     print(f"results: {config.results}; reports: make mutate-report")
     return EXIT_OK if results.passed else EXIT_GATE
@@ -315,6 +335,31 @@ def command_replay(args: argparse.Namespace) -> int:
     return EXIT_OK if result.status == "killed" else EXIT_GATE
 
 
+def command_baseline(args: argparse.Namespace) -> int:
+    """Record the last full run's per-module scores as the ratchet baseline."""
+    del args
+    from mutation.ratchet import update_baseline
+
+    root = _root()
+    config = load_config(root)
+    results = load_results(root / config.results)
+    changed = stale_inputs(results, root, config.input_groups())
+    if changed:
+        raise InvalidResultsError(
+            "refusing to record a baseline from stale results; changed since the run: "
+            + ", ".join(changed)
+            + ". Run `make mutate` first."
+        )
+    try:
+        scores = update_baseline(results, root / config.baseline)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    for file, score in scores.items():
+        print(f"baseline {file}: {score:.2%}")
+    print(f"written to {config.baseline}; commit it to make the ratchet bite")
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the kit's command line; return the exit code."""
     parser = argparse.ArgumentParser(
@@ -342,6 +387,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("check", help="gates of the last results; refuses stale ones").set_defaults(
         handler=command_check
     )
+    sub.add_parser(
+        "baseline", help="record the last run's scores as the ratchet baseline"
+    ).set_defaults(handler=command_baseline)
     replay = sub.add_parser(
         "replay", help="apply a catalogue mutant in a scratch copy and run its killers"
     )

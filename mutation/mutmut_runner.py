@@ -136,6 +136,13 @@ def run_mutmut(
     tail = (
         completed.stdout.replace("\r", "\n").strip().splitlines()[-1:] if completed.stdout else []
     )
+    if (
+        completed.returncode != 0
+        and only
+        and "nothing matches" in completed.stderr + completed.stdout
+    ):
+        progress("mutmut: the selected functions have no mutmut mutants")
+        return workspace
     if completed.returncode != 0:
         detail = (completed.stderr or completed.stdout).strip().splitlines()[-5:]
         msg = "mutmut run failed:\n" + "\n".join(detail)

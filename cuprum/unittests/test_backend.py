@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.abc
 import importlib.machinery
+import pathlib
 import sys
 import types
 import typing as typ
@@ -342,3 +343,19 @@ def test_probe_is_cached_until_cleared(monkeypatch: pytest.MonkeyPatch) -> None:
 
     _check_rust_available.cache_clear()
     assert is_rust_available() is False
+
+
+def test_broken_extension_warning_is_attributed_to_the_backend_module(
+    native_broken: None,
+) -> None:
+    """Users filter it by module; so it must come from cuprum._backend."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _resolve_backend(StreamBackend.AUTO, _probe_rust_extension)
+    assert [w.category for w in caught] == [RuntimeWarning]
+    assert pathlib.Path(caught[0].filename).name == "_backend.py"
+    with warnings.catch_warnings(record=True) as filtered:
+        warnings.simplefilter("always")
+        warnings.filterwarnings("ignore", category=RuntimeWarning, module="cuprum._backend")
+        _resolve_backend(StreamBackend.AUTO, _probe_rust_extension)
+    assert filtered == []

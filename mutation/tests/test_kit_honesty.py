@@ -220,3 +220,60 @@ def test_working_tree_is_untouched_when_interrupted(tmp_path: pathlib.Path) -> N
     assert "interrupted" in stderr
     assert _tree_digest(root) == before
     assert list((tmp_path / "scratch").iterdir()) == []
+
+
+def _git(root: pathlib.Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=kit", "-c", "user.email=kit@example.invalid", *args],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    )
+
+
+def _full_catalogue_project(tmp_path: pathlib.Path) -> pathlib.Path:
+    root = _project(tmp_path)
+    shutil.copy2(REPO / "mutation" / "catalogue.toml", root / "mutation" / "catalogue.toml")
+    _set_tests(root, ["cuprum/unittests/test_backend.py"])
+    _git(root, "init", "-q")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "base")
+    return root
+
+
+def test_review_mode_runs_only_the_changed_functions_mutants(tmp_path: pathlib.Path) -> None:
+    root = _full_catalogue_project(tmp_path)
+    source = root / "cuprum" / "_backend.py"
+    text = source.read_text()
+    marker = "    normalised = raw.strip().lower()\n"
+    source.write_text(text.replace(marker, marker + "    # reviewed\n"))
+    completed = _kit(root, "run", "--since", "HEAD", "--skip-mutmut")
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 0, output
+    assert "1 changed functions: cuprum/_backend.py:_parse_backend_value" in output
+    for expected in (
+        "case-sensitive-values",
+        "whitespace-sensitive-values",
+        "unknown-value-accepted",
+    ):
+        assert expected in completed.stdout
+    for unrelated in ("fallback-flipped", "importerror-swallowed", "selection-not-cached"):
+        assert unrelated not in completed.stdout
+    assert (root / "mutation" / "results" / "review.json").exists()
+    assert not (root / "mutation" / "results" / "latest.json").exists()
+
+
+def test_review_mode_with_no_target_function_changed_passes(tmp_path: pathlib.Path) -> None:
+    root = _full_catalogue_project(tmp_path)
+    source = root / "cuprum" / "_backend.py"
+    source.write_text(source.read_text() + "\n# a module-level comment only\n")
+    completed = _kit(root, "run", "--since", "HEAD")
+    assert completed.returncode == 0, completed.stderr
+    assert "no target function changed since HEAD" in completed.stdout
+
+
+def test_review_mode_with_an_unknown_ref_is_a_usage_error(tmp_path: pathlib.Path) -> None:
+    root = _full_catalogue_project(tmp_path)
+    completed = _kit(root, "run", "--since", "no-such-ref")
+    assert completed.returncode == 2
+    assert "unknown git ref 'no-such-ref'" in completed.stderr
