@@ -231,3 +231,27 @@ def _write_rest(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
+
+
+def test_rust_hand_over_works_for_a_reader_without_a_transport(
+    stand_in_native: StandInNative,
+) -> None:
+    """Buffered bytes first, then the descriptor's bytes, even with no transport."""
+
+    async def scenario() -> tuple[bytes, int]:
+        reader = asyncio.StreamReader()
+        reader.feed_data(b"buffered-")
+        source_read, source_write = os.pipe()
+        os.write(source_write, b"from-the-descriptor")
+        os.close(source_write)
+        writer, down_read = await _writer_on_pipe()
+        fds = (source_read, writer.transport.get_extra_info("pipe").fileno())
+        moved = await _pump_with_rust(reader, writer, fds)
+        os.close(source_read)
+        received = os.read(down_read, 100)
+        os.close(down_read)
+        return received, moved
+
+    received, moved = _run(scenario)
+    assert received == b"buffered-from-the-descriptor"
+    assert moved == len(received)
