@@ -277,3 +277,22 @@ def test_review_mode_with_an_unknown_ref_is_a_usage_error(tmp_path: pathlib.Path
     completed = _kit(root, "run", "--since", "no-such-ref")
     assert completed.returncode == 2
     assert "unknown git ref 'no-such-ref'" in completed.stderr
+
+
+def test_baseline_command_records_scores_and_refuses_stale_results(
+    tmp_path: pathlib.Path,
+) -> None:
+    root = _project(tmp_path)
+    _set_tests(root, ["cuprum/unittests/test_backend.py"])
+    assert _kit(root, "baseline").returncode == 3  # no results yet
+    assert _kit(root, "run", "--skip-mutmut", "--force").returncode == 0
+    completed = _kit(root, "baseline")
+    assert completed.returncode == 0, completed.stderr
+    recorded = (root / "mutation" / "baseline.json").read_text()
+    assert '"cuprum/_backend.py"' in recorded
+    assert '"cuprum/_pipeline_streams.py"' in recorded
+    source = root / "cuprum" / "_pipeline_streams.py"
+    source.write_text(source.read_text() + "\n# edited\n")
+    stale = _kit(root, "baseline")
+    assert stale.returncode == 3
+    assert "stale" in stale.stderr
