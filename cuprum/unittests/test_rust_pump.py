@@ -20,6 +20,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.helpers.native import python_stand_in_pump
+
 native: typ.Any = pytest.importorskip(
     "cuprum._rust_backend_native",
     reason="needs the compiled native extension cuprum._rust_backend_native "
@@ -63,8 +65,11 @@ class _Worker:
         except BaseException as exc:  # re-raised in join()
             self.error = exc
 
-    def join(self) -> object:
-        self._thread.join(JOIN_TIMEOUT)
+    def is_alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def join(self, timeout: float = JOIN_TIMEOUT) -> object:
+        self._thread.join(timeout)
         assert not self._thread.is_alive(), "helper thread did not finish"
         if self.error is not None:
             raise self.error
@@ -553,3 +558,215 @@ def test_consume_validates_arguments() -> None:
     with pytest.raises(OSError, match=r"Bad file descriptor") as excinfo:
         native.rust_consume_stream(_closed_fd())
     assert excinfo.value.errno == errno.EBADF
+
+
+# --------------------------------------------------------------------- cancel
+
+CANCEL_DEADLINE = 2.0  # a cancelled pump must return within this
+SETTLE = 0.2  # how long a pump is left blocked before it is cancelled
+
+
+def _native_pump(reader_fd: int, writer_fd: int, cancel_fd: int) -> int:
+    moved: int = native.rust_pump_stream(reader_fd, writer_fd, cancel_fd=cancel_fd)
+    return moved
+
+
+def _stand_in_pump(reader_fd: int, writer_fd: int, cancel_fd: int) -> int:
+    return python_stand_in_pump(reader_fd, writer_fd, cancel_fd=cancel_fd)
+
+
+_Pump = typ.Callable[[int, int, int], int]
+
+# The stand-in is only meant for asyncio's non-blocking descriptors (a
+# blocking write cannot be interrupted from Python), so it runs only there.
+CANCEL_CASES = [
+    pytest.param(_native_pump, False, id="native-blocking"),
+    pytest.param(_native_pump, True, id="native-nonblocking"),
+    pytest.param(_stand_in_pump, True, id="stand-in-nonblocking"),
+]
+
+
+def _drain_now(fd: int) -> bytes:
+    """Return what ``fd`` holds right now, without blocking or closing it."""
+    was_blocking = os.get_blocking(fd)
+    os.set_blocking(fd, False)
+    parts: list[bytes] = []
+    try:
+        while True:
+            try:
+                block = os.read(fd, 65536)
+            except BlockingIOError:
+                break
+            if not block:
+                break
+            parts.append(block)
+    finally:
+        os.set_blocking(fd, was_blocking)
+    return b"".join(parts)
+
+
+def _cancel_and_join(worker: _Worker, fire: typ.Callable[[], object]) -> object:
+    """Check ``worker`` is still blocked, ``fire``, and return its result.
+
+    The join fails if the worker is still running ``CANCEL_DEADLINE``
+    seconds after ``fire``.
+    """
+    time.sleep(SETTLE)
+    assert worker.is_alive(), "the pump returned before it was cancelled"
+    fired = time.monotonic()
+    fire()
+    result = worker.join(CANCEL_DEADLINE)
+    assert time.monotonic() - fired < CANCEL_DEADLINE
+    return result
+
+
+@pytest.mark.parametrize(("pump", "nonblocking"), CANCEL_CASES)
+def test_pump_cancel_while_waiting_for_input(pump: _Pump, *, nonblocking: bool) -> None:
+    """The upstream write end stays open (as if a grandchild held it): the
+    pump waits for input until a byte on the cancel pipe stops it."""
+    head = os.urandom(10_000)
+    in_r, in_w = os.pipe()
+    out_r, out_w = os.pipe()
+    cancel_r, cancel_w = os.pipe()
+    try:
+        os.write(in_w, head)
+        if nonblocking:
+            os.set_blocking(in_r, False)
+            os.set_blocking(out_w, False)
+        worker = _Worker(lambda: pump(in_r, out_w, cancel_r))
+        moved = _cancel_and_join(worker, lambda: os.write(cancel_w, b"x"))
+        assert moved == len(head)
+        assert _drain_now(out_r) == head
+        assert os.read(cancel_r, 10) == b"x"  # not consumed by the pump
+        os.fstat(in_r)  # all still open
+        os.fstat(out_w)
+    finally:
+        for fd in (in_r, in_w, out_r, out_w, cancel_r, cancel_w):
+            os.close(fd)
+
+
+@pytest.mark.parametrize(("pump", "nonblocking"), CANCEL_CASES)
+def test_pump_cancel_while_waiting_for_output(pump: _Pump, *, nonblocking: bool) -> None:
+    """Nobody reads the output pipe, which starts partly full: the pump fills
+    it, waits for room, and returns the exact count once cancelled."""
+    payload = os.urandom(MIB)
+    prefix = os.urandom(1000)
+    in_r, in_w = os.pipe()
+    out_r, out_w = os.pipe()
+    cancel_r, cancel_w = os.pipe()
+    os.write(out_w, prefix)
+    if nonblocking:
+        os.set_blocking(in_r, False)
+        os.set_blocking(out_w, False)
+    producer = _Worker(lambda: _write_then_close(in_w, payload, chunk=65536))
+    try:
+        worker = _Worker(lambda: pump(in_r, out_w, cancel_r))
+        moved = _cancel_and_join(worker, lambda: os.write(cancel_w, b"x"))
+        assert isinstance(moved, int)
+        received = _drain_now(out_r)
+        assert received[: len(prefix)] == prefix
+        assert 0 < moved < len(payload)
+        assert received[len(prefix) :] == payload[:moved]
+        assert os.read(cancel_r, 10) == b"x"
+    finally:
+        for fd in (in_r, out_r, out_w, cancel_r, cancel_w):
+            os.close(fd)  # closing in_r ends the producer with EPIPE
+    sent = producer.join()
+    assert isinstance(sent, int)
+    assert sent < len(payload)
+
+
+@pytest.mark.parametrize(("pump", "nonblocking"), CANCEL_CASES)
+def test_pump_cancel_by_closing_cancel_write_end(pump: _Pump, *, nonblocking: bool) -> None:
+    in_r, in_w = os.pipe()
+    out_r, out_w = os.pipe()
+    cancel_r, cancel_w = os.pipe()
+    try:
+        if nonblocking:
+            os.set_blocking(in_r, False)
+        worker = _Worker(lambda: pump(in_r, out_w, cancel_r))
+        assert _cancel_and_join(worker, lambda: os.close(cancel_w)) == 0
+        os.fstat(cancel_r)  # still open: the pump never closes it
+    finally:
+        for fd in (in_r, in_w, out_r, out_w, cancel_r):
+            os.close(fd)
+
+
+@pytest.mark.parametrize("pump", [_native_pump, _stand_in_pump], ids=["native", "stand-in"])
+def test_pump_already_cancelled_reads_nothing(pump: _Pump) -> None:
+    in_r, in_w = os.pipe()
+    out_r, out_w = os.pipe()
+    cancel_r, cancel_w = os.pipe()
+    try:
+        os.write(in_w, b"left alone")
+        os.close(in_w)
+        os.write(cancel_w, b"x")
+        assert pump(in_r, out_w, cancel_r) == 0
+        assert _drain_now(out_r) == b""
+        assert os.read(in_r, 100) == b"left alone"
+        assert os.read(cancel_r, 10) == b"x"
+    finally:
+        for fd in (in_r, out_r, out_w, cancel_r, cancel_w):
+            os.close(fd)
+
+
+@pytest.mark.parametrize("nonblocking", [False, True])
+def test_pump_idle_cancel_fd_copies_everything(*, nonblocking: bool) -> None:
+    payload = os.urandom(3 * MIB + 5)
+    cancel_r, cancel_w = os.pipe()
+    in_r, in_w = os.pipe()
+    out_r, out_w = os.pipe()
+    if nonblocking:
+        os.set_blocking(in_r, False)
+        os.set_blocking(out_w, False)
+    producer = _Worker(lambda: _write_then_close(in_w, payload, chunk=7919))
+    consumer = _Worker(lambda: _read_then_close(out_r))
+    try:
+        moved = native.rust_pump_stream(
+            reader_fd=in_r, writer_fd=out_w, buffer_size=65536, cancel_fd=cancel_r
+        )
+    finally:
+        for fd in (in_r, out_w, cancel_r, cancel_w):
+            os.close(fd)
+    assert producer.join() == len(payload)
+    assert moved == len(payload)
+    assert consumer.join() == payload
+
+
+def test_pump_signature_has_cancel_fd() -> None:
+    assert native.rust_pump_stream.__text_signature__ == (
+        "(reader_fd, writer_fd, buffer_size=65536, cancel_fd=-1)"
+    )
+
+
+@pytest.mark.parametrize("cancel_fd", [-2, -100, 2**40])
+def test_pump_rejects_bad_cancel_fd(cancel_fd: int) -> None:
+    read_fd, write_fd = os.pipe()
+    try:
+        with pytest.raises(
+            ValueError, match=r"^cancel_fd must be -1 \(no cancellation\) or a non-negative"
+        ) as excinfo:
+            native.rust_pump_stream(read_fd, write_fd, cancel_fd=cancel_fd)
+        assert str(excinfo.value).endswith(f"got {cancel_fd}")
+        os.fstat(read_fd)
+        os.fstat(write_fd)
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)
+
+
+def test_stand_in_rejects_bad_cancel_fd_like_native() -> None:
+    with pytest.raises(ValueError, match=r"^cancel_fd must be -1 \(no cancellation\)"):
+        python_stand_in_pump(0, 1, cancel_fd=-2)
+
+
+def test_pump_closed_cancel_fd_is_ebadf() -> None:
+    in_r, in_w = os.pipe()
+    out_r, out_w = os.pipe()
+    try:
+        with pytest.raises(OSError, match=r"Bad file descriptor") as excinfo:
+            native.rust_pump_stream(in_r, out_w, cancel_fd=_closed_fd())
+        assert excinfo.value.errno == errno.EBADF
+    finally:
+        for fd in (in_r, in_w, out_r, out_w):
+            os.close(fd)

@@ -49,6 +49,10 @@ fn check_buffer_size(size: i64) -> PyResult<usize> {
     pump::validate_buffer_size(size).map_err(PyValueError::new_err)
 }
 
+fn check_cancel_fd(fd: i64) -> PyResult<Option<i32>> {
+    pump::validate_cancel_fd(fd).map_err(PyValueError::new_err)
+}
+
 /// Report that the native backend is importable and usable.
 ///
 /// Returns
@@ -72,6 +76,13 @@ fn is_available() -> bool {
 /// The pump never closes either descriptor and never changes their flags:
 /// the caller owns both and must close them.
 ///
+/// The pump can be stopped from another thread through ``cancel_fd``,
+/// typically the read end of a pipe: write a byte to the pipe, or close
+/// its write end, and the pump returns promptly even if the upstream
+/// writer never closes (for example because a grandchild process keeps
+/// it open). The pump only polls ``cancel_fd``; it never reads from it or
+/// closes it, so one signal stays visible to every pump sharing it.
+///
 /// Parameters
 /// ----------
 /// reader_fd : int
@@ -81,35 +92,53 @@ fn is_available() -> bool {
 /// buffer_size : int, optional
 ///     Maximum bytes moved per system call, between 1 and 67108864
 ///     (64 MiB). Defaults to 65536.
+/// cancel_fd : int, optional
+///     Descriptor whose readability (``POLLIN`` or ``POLLHUP``) cancels
+///     the pump, or ``-1`` (the default) for a pump that runs until end of
+///     file. It is checked before every read and during every wait, and
+///     while it is set no call blocks outside ``poll(2)``, for blocking
+///     descriptors too. Cancellation abandons the stream: bytes already
+///     read from ``reader_fd`` but not yet written are dropped. If
+///     ``cancel_fd`` is readable from the start, nothing is read.
 ///
 /// Returns
 /// -------
 /// int
 ///     Number of bytes written to ``writer_fd``. When the downstream end
-///     closes early (``EPIPE`` or ``ECONNRESET``) the pump stops without
-///     raising and returns the bytes delivered up to that point.
+///     closes early (``EPIPE`` or ``ECONNRESET``) or the pump is cancelled,
+///     it stops without raising and returns the bytes delivered up to that
+///     point.
 ///
 /// Raises
 /// ------
 /// ValueError
-///     If a descriptor is negative or ``buffer_size`` is out of range.
+///     If ``reader_fd`` or ``writer_fd`` is negative, ``cancel_fd`` is
+///     below ``-1``, or ``buffer_size`` is out of range.
 /// OSError
 ///     For any other operating-system failure, with the real ``errno``
-///     (for example ``EBADF`` for a closed descriptor).
+///     (for example ``EBADF`` for a closed descriptor, ``cancel_fd``
+///     included).
 #[pyfunction]
-#[pyo3(signature = (reader_fd, writer_fd, buffer_size = 65536))]
+// PyO3 would render the negative default as `...`, so spell it out.
+#[pyo3(
+    signature = (reader_fd, writer_fd, buffer_size = 65536, cancel_fd = -1),
+    text_signature = "(reader_fd, writer_fd, buffer_size=65536, cancel_fd=-1)"
+)]
 fn rust_pump_stream(
     py: Python<'_>,
     reader_fd: i64,
     writer_fd: i64,
     buffer_size: i64,
+    cancel_fd: i64,
 ) -> PyResult<u64> {
     let reader = check_fd("reader_fd", reader_fd)?;
     let writer = check_fd("writer_fd", writer_fd)?;
     let buffer_size = check_buffer_size(buffer_size)?;
+    let cancel_fd = check_cancel_fd(cancel_fd)?;
     let options = PumpOptions {
         buffer_size,
         allow_splice: true,
+        cancel_fd,
     };
     py.detach(move || pump::pump(reader, writer, options))
         .map(|report| report.bytes)

@@ -37,25 +37,46 @@ def native_module() -> types.ModuleType | None:
             sys.modules[NATIVE_MODULE_NAME] = saved
 
 
-def _wait(fd: int, *, for_write: bool) -> None:
+def _wait(fd: int, *, for_write: bool, cancel_fd: int = -1) -> bool:
+    """Wait until ``fd`` is ready; return ``False`` if ``cancel_fd`` fired.
+
+    ``cancel_fd`` (when not ``-1``) is watched for readability only, which
+    ``select`` also reports for a pipe whose write end was closed. It is
+    never read.
+    """
+    cancel = [cancel_fd] if cancel_fd >= 0 else []
     if for_write:
-        select.select([], [fd], [])
+        readable, _, _ = select.select(cancel, [fd], [])
     else:
-        select.select([fd], [], [])
+        readable, _, _ = select.select([fd, *cancel], [], [])
+    return not (cancel and cancel_fd in readable)
 
 
-def python_stand_in_pump(reader_fd: int, writer_fd: int, /) -> int:
+def python_stand_in_pump(reader_fd: int, writer_fd: int, /, cancel_fd: int = -1) -> int:
     """Copy ``reader_fd`` to ``writer_fd`` like the native pump, in Python.
 
     Same contract as ``rust_pump_stream``: works on non-blocking descriptors,
     stops quietly when the downstream reader is gone, closes neither fd.
+    When ``cancel_fd`` is not ``-1`` it is checked before every read and in
+    every wait; once it is readable (a byte written, or its write end
+    closed) the pump returns the bytes written so far, dropping any it had
+    read but not yet written. ``cancel_fd`` is never read or closed.
     """
+    if cancel_fd < -1:
+        msg = (
+            "cancel_fd must be -1 (no cancellation) or a non-negative file "
+            f"descriptor, got {cancel_fd}"
+        )
+        raise ValueError(msg)
     moved = 0
     while True:
+        if cancel_fd >= 0 and not _wait(reader_fd, for_write=False, cancel_fd=cancel_fd):
+            return moved
         try:
             chunk = os.read(reader_fd, PUMP_CHUNK)
         except BlockingIOError:
-            _wait(reader_fd, for_write=False)
+            if not _wait(reader_fd, for_write=False, cancel_fd=cancel_fd):
+                return moved
             continue
         if not chunk:
             return moved
@@ -64,7 +85,8 @@ def python_stand_in_pump(reader_fd: int, writer_fd: int, /) -> int:
             try:
                 written = os.write(writer_fd, view)
             except BlockingIOError:
-                _wait(writer_fd, for_write=True)
+                if not _wait(writer_fd, for_write=True, cancel_fd=cancel_fd):
+                    return moved
                 continue
             except BrokenPipeError:
                 return moved
@@ -89,14 +111,18 @@ class StandInNative(types.ModuleType):
         return self.available
 
     def rust_pump_stream(
-        self, reader_fd: int, writer_fd: int, buffer_size: int = PUMP_CHUNK
+        self,
+        reader_fd: int,
+        writer_fd: int,
+        buffer_size: int = PUMP_CHUNK,
+        cancel_fd: int = -1,
     ) -> int:
         del buffer_size
         self.calls += 1
         if self.fail_after is not None:
             os.read(reader_fd, self.fail_after)
             raise OSError(5, "stand-in pump failed mid-stream")
-        return python_stand_in_pump(reader_fd, writer_fd)
+        return python_stand_in_pump(reader_fd, writer_fd, cancel_fd=cancel_fd)
 
 
 class _BrokenFinder(importlib.abc.MetaPathFinder):
