@@ -212,6 +212,7 @@ class _PipelineRun:
         self.stderr_sinks = [OutputSink(sys.stderr if echo else None) for _ in stages]
         self.processes: list[asyncio.subprocess.Process] = []
         self.tasks: list[asyncio.Task[typ.Any]] = []
+        self.hop_tasks: list[asyncio.Task[int]] = []
         self.hop_readers: list[tuple[asyncio.StreamReader, asyncio.ReadTransport]] = []
 
     async def execute(self, timeout: float | None) -> PipelineResult:
@@ -281,9 +282,10 @@ class _PipelineRun:
         create = asyncio.get_running_loop().create_task
         for (reader, _), downstream in zip(self.hop_readers, self.processes[1:], strict=True):
             assert downstream.stdin is not None
-            self.tasks.append(
+            self.hop_tasks.append(
                 create(_pump_stream_dispatch(reader, downstream.stdin, backend=backend))
             )
+        self.tasks.extend(self.hop_tasks)
         last = self.processes[-1]
         if last.stdout is not None:
             self.tasks.append(create(consume_stream(last.stdout, self.stdout_sink)))
@@ -331,6 +333,10 @@ class _PipelineRun:
                 # Process.wait() only returns once its pipes close. Stop
                 # waiting for that EOF rather than overrun the timeout.
                 self._release_pipes()
+                # A pump thread may be blocked on a hop that a stray process
+                # still holds; cancelling its task wakes it (see cancel_fd).
+                for task in self.hop_tasks:
+                    task.cancel()
                 _, leftover = await asyncio.wait(leftover, timeout=_DRAIN_AFTER_KILL_SECONDS)
             for task in leftover:
                 task.cancel()

@@ -154,7 +154,7 @@ def _extract_hop_fds(
 
 
 class _NativePump(typ.Protocol):
-    def __call__(self, reader_fd: int, writer_fd: int, /) -> int: ...
+    def __call__(self, reader_fd: int, writer_fd: int, /, *, cancel_fd: int) -> int: ...
 
 
 def _load_native_pump() -> _NativePump:
@@ -164,16 +164,20 @@ def _load_native_pump() -> _NativePump:
     return pump
 
 
-def _pump_owned_fds(pump: _NativePump, reader_fd: int, writer_fd: int) -> int:
-    """Run ``pump`` on descriptors this thread owns, closing both afterwards.
+def _pump_owned_fds(pump: _NativePump, reader_fd: int, writer_fd: int, cancel_fd: int) -> int:
+    """Run ``pump`` on descriptors this thread owns, closing them afterwards.
 
     Closing happens here, in the worker thread, so the descriptors outlive
-    the pump even if the awaiting task is cancelled.
+    the pump even if the awaiting task is cancelled. ``cancel_fd`` is the
+    read end of a pipe whose write end the awaiting task closes when it is
+    cancelled, which makes the pump return instead of waiting for a hop that
+    a stray process may hold open for ever.
     """
     try:
-        return pump(reader_fd, writer_fd)
+        return pump(reader_fd, writer_fd, cancel_fd=cancel_fd)
     finally:
         _close_pair(reader_fd, writer_fd)
+        os.close(cancel_fd)
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -217,7 +221,14 @@ async def _pump_with_rust(
             _close_pair(reader_fd, writer_fd)
             raise
         flushed = len(buffered)
-        pumped = await asyncio.to_thread(_pump_owned_fds, pump, reader_fd, writer_fd)
+        cancel_read, cancel_write = os.pipe()
+        try:
+            pumped = await asyncio.to_thread(
+                _pump_owned_fds, pump, reader_fd, writer_fd, cancel_read
+            )
+        finally:
+            # Normally a no-op; if this task was cancelled, the pump wakes up.
+            os.close(cancel_write)
     except (BrokenPipeError, ConnectionResetError):
         pass
     finally:

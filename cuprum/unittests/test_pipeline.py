@@ -437,16 +437,6 @@ def test_pipeline_timeout_is_honoured_when_a_grandchild_holds_a_hop(
     tmp_path: pathlib.Path,
     request: pytest.FixtureRequest,
 ) -> None:
-    if stream_backend is StreamBackend.RUST:
-        request.applymarker(
-            pytest.mark.xfail(
-                reason=(
-                    "the Rust pump's worker thread blocks on the hop until every "
-                    "writer closes it, and asyncio.run() waits for that thread"
-                ),
-                strict=True,
-            )
-        )
     # The first stage starts a background process that inherits its stdout
     # (the hop) and outlives it; the timeout must still end the run promptly.
     pid_file = tmp_path / "grandchild"

@@ -8,14 +8,17 @@ already gone, a full non-blocking pipe during the flush).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import os
+import sys
+import time
 import typing as typ
 from collections.abc import Awaitable, Callable
 
 import pytest
 
-from cuprum._backend import BACKEND_ENV_VAR, StreamBackend
+from cuprum._backend import BACKEND_ENV_VAR, NATIVE_MODULE_NAME, StreamBackend
 from cuprum._pipeline_streams import (
     HopPump,
     _dup_pair,
@@ -170,6 +173,7 @@ def test_flush_into_a_vanished_downstream_returns_quietly_and_leaks_nothing(
         while len(getattr(reader, "_buffer", b"")) < 4096:
             await asyncio.sleep(0.01)
         os.close(down_read)  # downstream is gone: the flush hits EPIPE
+        os.close(up_write)  # nothing more will come: a pump would see EOF
         before = open_fds()
         fds = (
             transport.get_extra_info("pipe").fileno(),
@@ -178,7 +182,6 @@ def test_flush_into_a_vanished_downstream_returns_quietly_and_leaks_nothing(
         moved = await _pump_with_rust(reader, writer, fds)
         await asyncio.sleep(0)
         after = open_fds()
-        os.close(up_write)
         return moved, before, after
 
     moved, before, after = _run(scenario)
@@ -210,6 +213,8 @@ def test_flush_waits_on_a_full_non_blocking_pipe_and_loses_nothing(
             time.sleep(0.2)  # the flush must meet a full pipe and wait
             while chunk := os.read(down_read, 65536):
                 collected.extend(chunk)
+                if len(collected) > len(buffered):
+                    break  # more than was sent: stop a runaway writer with EPIPE
             os.close(down_read)
 
         drainer = asyncio.create_task(asyncio.to_thread(slow_drain))
@@ -255,3 +260,41 @@ def test_rust_hand_over_works_for_a_reader_without_a_transport(
     received, moved = _run(scenario)
     assert received == b"buffered-from-the-descriptor"
     assert moved == len(received)
+
+
+@pytest.fixture(params=["stand-in", "compiled"])
+def rust_pump(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The Rust pathway's pump: the stand-in, or the compiled extension."""
+    if request.param == "compiled":
+        request.getfixturevalue("real_native")
+        monkeypatch.delitem(sys.modules, NATIVE_MODULE_NAME, raising=False)
+    else:
+        request.getfixturevalue("stand_in_native")
+    return str(request.param)
+
+
+def test_cancelling_a_rust_hop_wakes_its_pump_thread(rust_pump: str) -> None:
+    """A hop whose upstream is held open by a stray process can still be stopped."""
+
+    async def scenario() -> bool:
+        reader, _, up_write = await _reader_on_pipe()
+        writer, down_read = await _writer_on_pipe()
+        baseline = open_fds()
+        task = asyncio.create_task(
+            _pump_stream_dispatch(reader, writer, backend=StreamBackend.RUST)
+        )
+        await asyncio.sleep(0.3)  # the pump now waits on an empty, open pipe
+        assert open_fds() > baseline  # it holds its duplicated descriptors
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        deadline = time.monotonic() + 3
+        while not open_fds() <= baseline and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        woke = open_fds() <= baseline
+        # Unblock a pump that ignored the cancellation, so the test ends.
+        os.close(up_write)
+        os.close(down_read)
+        return woke
+
+    assert _run(scenario) is True
