@@ -11,7 +11,7 @@ BASE ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help venv develop native native-clean test test-pure test-native lint \
-        typecheck fmt check-fmt coverage mutate mutate-report mutate-diff bench \
+        typecheck fmt check-fmt coverage mutate mutate-report mutate-diff mutate-baseline bench \
         rust-check clean
 
 help: ## List the targets
@@ -74,6 +74,9 @@ mutate: $(STAMP) ## The release check: mutmut + must-kill catalogue + gates
 
 mutate-report: $(STAMP) ## Markdown, JSON and HTML reports from the last run
 	$(PY) -m mutation.report
+
+mutate-baseline: $(STAMP) ## Record the last run's scores as the ratchet baseline
+	$(PY) -m mutation baseline
 
 mutate-diff: $(STAMP) ## Mutation review of functions changed since BASE=<ref>
 	@test -n "$(BASE)" || { echo "usage: make mutate-diff BASE=<git ref>"; exit 2; }
