@@ -53,7 +53,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.longrepr = f"skipped in a run that must have the extension: {report.longrepr}"
 
 
-PER_TEST_LIMIT_SECONDS = 60
+PER_TEST_LIMIT_SECONDS = 30
 
 
 class TestTookTooLongError(Exception):

@@ -34,6 +34,10 @@ _MUTMUT_STATUS: dict[int, Status] = {
 }
 
 
+_ATTRIBUTION_LIMIT_SECONDS = 1800
+"""Bound on the whole attribution session (each test has its own 10 s)."""
+
+
 class MutmutFailedError(RuntimeError):
     """mutmut itself failed (not a mutant verdict)."""
 
@@ -234,39 +238,49 @@ def attribute_killers(
         "KIT_ATTRIBUTION_PLAN": str(plan_path),
         "KIT_ATTRIBUTION_OUT": str(out_path),
         "KIT_ATTRIBUTION_MODE": "matrix" if matrix else "first",
-        "KIT_TEST_TIMEOUT": "30",
+        "KIT_TEST_TIMEOUT": "10",
+        "KIT_ATTRIBUTION_JOBS": str(config.jobs),
     }
     env.pop("MUTANT_UNDER_TEST", None)
     progress(
         f"attribution: naming the killers of {len(plan)} mutants ({'matrix' if matrix else 'first killer'})"
     )
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "-p",
-            "_kit_attribution",
-            *config.tests,
-        ],
-        cwd=mutants_dir,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    try:
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "-p",
+                "_kit_attribution",
+                *config.tests,
+            ],
+            cwd=mutants_dir,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=_ATTRIBUTION_LIMIT_SECONDS,
+        )
+    except subprocess.TimeoutExpired:
+        msg = f"killer attribution did not finish within {_ATTRIBUTION_LIMIT_SECONDS} s"
+        raise MutmutFailedError(msg) from None
     if not out_path.exists():
         raise MutmutFailedError("killer attribution produced no output")
     found = json.loads(out_path.read_text(encoding="utf-8"))
     for mutant in mutants:
         record = found.get(mutant.id)
         if record is None:
+            if mutant.status == "killed":
+                mutant.detail = "killer attribution did not reach this mutant"
             continue
         mutant.killers = [Killer(**k) for k in record["killers"]]
-        if not mutant.killers:
+        if "error" in record:
+            mutant.detail = f"killer attribution failed: {record['error']}"
+        elif not mutant.killers:
             mutant.detail = (
                 "mutmut counted a kill but no test failed on its own when re-run "
                 f"(timeouts: {', '.join(record['timeouts']) or 'none'})"

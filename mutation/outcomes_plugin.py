@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import typing as typ
 
 import pytest
@@ -19,7 +20,7 @@ _records: dict[str, dict[str, str]] = {}
 def _summary(report: pytest.TestReport) -> str:
     text = str(report.longreprtext or "").strip()
     lines = [line for line in text.splitlines() if line.strip()]
-    for line in reversed(lines):
+    for line in lines:  # pytest's first "E" line is the failure itself
         if line.startswith("E "):
             return line[2:].strip()[:500]
     return (lines[-1] if lines else "")[:500]
@@ -48,11 +49,28 @@ def pytest_collectreport(report: pytest.CollectReport) -> None:
         }
 
 
+_exit_status: list[int] = []
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Write the records where the kit asked."""
     del session
+    _exit_status.append(int(exitstatus))
     path = os.environ.get("KIT_OUTCOMES_PATH")
     if path:
         payload: dict[str, typ.Any] = {"exitstatus": int(exitstatus), "tests": _records}
         with open(path, "w", encoding="utf-8") as handle:
             json.dump(payload, handle)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Leave at once: a mutant may have left a thread the interpreter would wait for.
+
+    Only when ``KIT_HARD_EXIT=1`` (mutant runs); the coverage run must exit
+    normally so coverage.py can save its data.
+    """
+    del config
+    if os.environ.get("KIT_HARD_EXIT") == "1":
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(_exit_status[0] if _exit_status else 3)

@@ -105,6 +105,7 @@ def run_pytest(
         **os.environ,
         "PYTHONDONTWRITEBYTECODE": "1",
         "KIT_OUTCOMES_PATH": str(outcomes),
+        "KIT_HARD_EXIT": "1",
         **(extra_env or {}),
     }
     env.pop("MUTANT_UNDER_TEST", None)
