@@ -105,7 +105,11 @@ def _spawn(
             view = view[os.write(write_fd, view) :]
         os._exit(0)
     os.close(write_fd)
+    # In first-killer mode a mutant gets at most four per-test limits: a
+    # mutant whose first tests all hang is already shown to hang.
     budget = limit * max(1, len(tests)) + 10
+    if mode == "first":
+        budget = min(budget, 4 * limit)
     return _Child(mutant, pid, read_fd, time.monotonic() + budget)
 
 

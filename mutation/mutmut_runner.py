@@ -238,7 +238,7 @@ def attribute_killers(
         "KIT_ATTRIBUTION_PLAN": str(plan_path),
         "KIT_ATTRIBUTION_OUT": str(out_path),
         "KIT_ATTRIBUTION_MODE": "matrix" if matrix else "first",
-        "KIT_TEST_TIMEOUT": "10",
+        "KIT_TEST_TIMEOUT": "5",
         "KIT_ATTRIBUTION_JOBS": str(config.jobs),
     }
     env.pop("MUTANT_UNDER_TEST", None)
