@@ -143,10 +143,17 @@ def _gates(results: Results) -> list[str]:
     return lines
 
 
+_KILLERS_IN_TABLE = 3
+
+
 def _killers_cell(mutant: MutantResult) -> str:
     if not mutant.killers:
         return "none"
-    return ", ".join(code(k.test) for k in mutant.killers)
+    # The table stays short enough for a pull-request comment; every killer
+    # and its message is listed in the mutant's evidence block below.
+    shown = ", ".join(code(k.test) for k in mutant.killers[:_KILLERS_IN_TABLE])
+    hidden = len(mutant.killers) - _KILLERS_IN_TABLE
+    return shown + (f" (+{hidden} more)" if hidden > 0 else "")
 
 
 def _must_kill(results: Results) -> list[str]:

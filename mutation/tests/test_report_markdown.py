@@ -166,3 +166,21 @@ def test_cell_and_code_escaping() -> None:
     assert code("a`b") == "``a`b``"
     assert code("`x") == "`` `x ``"
     assert code("p|q") == "`p\\|q`"
+
+
+def test_must_kill_table_names_three_killers_and_counts_the_rest(
+    results: Results, project: pathlib.Path
+) -> None:
+    from mutation.results import Killer
+
+    must_kill = next(m for m in results.mutants if m.must_kill and m.status == "killed")
+    must_kill.killers = [
+        Killer(test=f"tests/test_x.py::test_{n}", message="boom") for n in range(5)
+    ]
+    text = render_markdown(results, stale=[], root=project)
+    row = next(line for line in text.splitlines() if line.startswith(f"| `{must_kill.id}`"))
+    assert "test_0" in row
+    assert "test_2" in row
+    assert "test_3" not in row
+    assert row.rstrip().endswith("(+2 more) |")
+    assert "tests/test_x.py::test_4" in text  # still listed in the evidence block
