@@ -295,19 +295,22 @@ def command_coverage(args: argparse.Namespace) -> int:
     return EXIT_GATE if failed else EXIT_OK
 
 
+def _current_results(config: KitConfig, purpose: str) -> Results:
+    """Load the last full run's results, refusing them if any input changed."""
+    results = load_results(config.root / config.results)
+    changed = stale_inputs(results, config.root, config.input_groups())
+    if changed:
+        raise InvalidResultsError(
+            f"refusing to {purpose}: the results are stale; these inputs changed "
+            f"since they were computed: {', '.join(changed)}. Run `make mutate`."
+        )
+    return results
+
+
 def command_check(args: argparse.Namespace) -> int:
     """Re-evaluate the last results, refusing stale ones; return the exit code."""
     del args
-    root = _root()
-    config = load_config(root)
-    results = load_results(root / config.results)
-    changed = stale_inputs(results, root, config.input_groups())
-    if changed:
-        raise InvalidResultsError(
-            "the results are stale; these inputs changed since they were computed: "
-            + ", ".join(changed)
-            + ". Run `make mutate`."
-        )
+    results = _current_results(load_config(_root()), "check the gates")
     print(render_summary(results))
     return EXIT_OK if results.passed else EXIT_GATE
 
@@ -342,14 +345,7 @@ def command_baseline(args: argparse.Namespace) -> int:
 
     root = _root()
     config = load_config(root)
-    results = load_results(root / config.results)
-    changed = stale_inputs(results, root, config.input_groups())
-    if changed:
-        raise InvalidResultsError(
-            "refusing to record a baseline from stale results; changed since the run: "
-            + ", ".join(changed)
-            + ". Run `make mutate` first."
-        )
+    results = _current_results(config, "record a baseline")
     try:
         scores = update_baseline(results, root / config.baseline)
     except ValueError as exc:
