@@ -96,6 +96,15 @@ def _test_records(mutants: list[MutantResult]) -> list[TestRecord]:
     ]
 
 
+def _previous_durations(path: pathlib.Path) -> dict[str, float]:
+    """Each catalogue mutant's duration in the last run (for scheduling only)."""
+    try:
+        previous = load_results(path)
+    except InvalidResultsError:
+        return {}
+    return {m.id: m.duration for m in previous.mutants if m.origin == "catalogue"}
+
+
 def _mangled(function: str) -> str:
     """Return mutmut 3's mangled name of a function or ``Class.method``."""
     if "." in function:
@@ -183,7 +192,9 @@ def command_run(args: argparse.Namespace) -> int:
             + ", ".join(f"{t} {p:.1f}%" for t, p in coverage.items())
         )
         began = time.monotonic()
-        catalogue_results = run_catalogue(catalogue, pristine, scratch, config, clock.say)
+        catalogue_results = run_catalogue(
+            catalogue, pristine, scratch, config, clock.say, _previous_durations(results_path)
+        )
         clock.phase("catalogue", began)
         if args.skip_mutmut:
             clock.say("mutmut skipped (--skip-mutmut): catalogue and coverage gates only")

@@ -102,18 +102,23 @@ def run_catalogue(
     scratch: pathlib.Path,
     config: KitConfig,
     progress: Progress,
+    previous_durations: dict[str, float] | None = None,
 ) -> list[MutantResult]:
     """Run every catalogue mutant, ``config.jobs`` at a time.
 
     Every entry is applied (checked) before any test runs, so an entry that
     no longer matches stops the run with its name before time is spent.
+    Mutants start longest first by ``previous_durations`` (the last run's),
+    so a slow one does not end up running alone at the end.
     """
     for mutant in mutants:
         apply_mutant(mutant, (pristine / mutant.file).read_text(encoding="utf-8"))
+    durations = previous_durations or {}
+    schedule = sorted(mutants, key=lambda m: -durations.get(m.id, 0.0))
     results: list[MutantResult] = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=config.jobs) as pool:
         futures = {
-            pool.submit(run_one, mutant, pristine, scratch, config): mutant for mutant in mutants
+            pool.submit(run_one, mutant, pristine, scratch, config): mutant for mutant in schedule
         }
         for done, future in enumerate(concurrent.futures.as_completed(futures), start=1):
             result = future.result()

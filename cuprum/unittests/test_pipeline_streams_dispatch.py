@@ -88,7 +88,7 @@ async def _writer_on_pipe() -> tuple[asyncio.StreamWriter, int]:
 
 
 def _run(scenario: Callable[[], Awaitable[typ.Any]]) -> typ.Any:
-    return asyncio.run(asyncio.wait_for(scenario(), 5))
+    return asyncio.run(asyncio.wait_for(scenario(), 3))
 
 
 def test_extraction_refuses_closing_transports_and_bare_readers() -> None:

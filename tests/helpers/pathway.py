@@ -19,7 +19,7 @@ HASH_CATALOGUE = ProgramCatalogue(
     ]
 )
 
-RUN_TIMEOUT = 3.0
+RUN_TIMEOUT = 2.0
 """Seconds a test pipeline may take: a hang becomes a failure, not a stall."""
 
 PAYLOAD_BYTES = 1024 * 1024 + 17
