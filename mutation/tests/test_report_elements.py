@@ -24,7 +24,18 @@ from mutation.tests.factories import (
 )
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-SCHEMA_PATH = REPO.parent / "shared/schemas/mutation-testing-report-schema.json"
+SCHEMA_NAME = "shared/schemas/mutation-testing-report-schema.json"
+
+
+def _find_schema() -> pathlib.Path:
+    """``shared/`` lies beside the checkout (here and in CI); look upwards."""
+    for ancestor in REPO.parents:
+        if (ancestor / SCHEMA_NAME).is_file():
+            return ancestor / SCHEMA_NAME
+    return REPO.parent / SCHEMA_NAME
+
+
+SCHEMA_PATH = _find_schema()
 
 Json = dict[str, typ.Any]
 
