@@ -7,6 +7,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 HAVE_CARGO := $(shell command -v cargo >/dev/null 2>&1 && echo yes)
 PYTEST_ARGS ?=
+# The kit tests the compiled pathway too whenever it can be built.
+NATIVE_IF_CARGO = $(if $(HAVE_CARGO),$(PY) tools/build_native.py,@echo "cargo not found: the kit tests the pure-Python pathway only")
 BASE ?=
 
 .DEFAULT_GOAL := help
@@ -67,9 +69,11 @@ check-fmt: $(STAMP) ## Check formatting
 	$(PY) -m ruff format --check .
 
 coverage: $(STAMP) ## Branch-coverage gate on the two pathway modules
+	$(NATIVE_IF_CARGO)
 	$(PY) -m mutation coverage
 
 mutate: $(STAMP) ## The release check: mutmut + must-kill catalogue + gates
+	$(NATIVE_IF_CARGO)
 	$(PY) -m mutation run
 
 mutate-report: $(STAMP) ## Markdown, JSON and HTML reports from the last run
