@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.abc
-import importlib.machinery
 import pathlib
-import sys
-import types
 import typing as typ
 import warnings
 
@@ -24,7 +20,7 @@ from cuprum._backend import (
     _resolve_backend,
     _select_backend,
 )
-from tests.helpers.native import StandInNative, install_stand_in
+from tests.helpers.native import StandInNative, install_stand_in, make_native_failing
 
 AVAILABLE = RustProbe(available=True)
 ABSENT = RustProbe(available=False, reason="the module is absent")
@@ -179,27 +175,15 @@ def test_probe_of_an_extension_failing_to_import() -> None:
     )
 
 
-class _MissingDependencyFinder(importlib.abc.MetaPathFinder):
-    """The extension is found but imports a module that is not installed."""
-
-    def find_spec(
-        self,
-        fullname: str,
-        path: typ.Sequence[str] | None,
-        target: types.ModuleType | None = None,
-    ) -> importlib.machinery.ModuleSpec | None:
-        del path, target
-        if fullname != NATIVE_MODULE_NAME:
-            return None
-        msg = "No module named 'cuprum_missing_dependency'"
-        raise ModuleNotFoundError(msg, name="cuprum_missing_dependency")
-
-
 def test_probe_reports_a_missing_dependency_as_broken(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.delitem(sys.modules, NATIVE_MODULE_NAME, raising=False)
-    monkeypatch.setattr(sys, "meta_path", [_MissingDependencyFinder(), *sys.meta_path])
+    make_native_failing(
+        monkeypatch,
+        ModuleNotFoundError(
+            "No module named 'cuprum_missing_dependency'", name="cuprum_missing_dependency"
+        ),
+    )
 
     probe = _probe_rust_extension()
 

@@ -125,8 +125,18 @@ class StandInNative(types.ModuleType):
         return python_stand_in_pump(reader_fd, writer_fd, cancel_fd=cancel_fd)
 
 
-class _BrokenFinder(importlib.abc.MetaPathFinder):
-    """Finds the native module and fails to load it, like a bad build."""
+BROKEN_BUILD_ERROR = ImportError(
+    f"{NATIVE_MODULE_NAME}: undefined symbol: PyInit_broken (simulated)",
+    name=NATIVE_MODULE_NAME,
+)
+"""What importing a badly built extension raises."""
+
+
+class FailingFinder(importlib.abc.MetaPathFinder):
+    """Finds the native module and fails to load it with ``error``."""
+
+    def __init__(self, error: ImportError = BROKEN_BUILD_ERROR) -> None:
+        self.error = error
 
     def find_spec(
         self,
@@ -137,8 +147,16 @@ class _BrokenFinder(importlib.abc.MetaPathFinder):
         del path, target
         if fullname != NATIVE_MODULE_NAME:
             return None
-        msg = f"{NATIVE_MODULE_NAME}: undefined symbol: PyInit_broken (simulated)"
-        raise ImportError(msg, name=fullname)
+        raise self.error
+
+
+def make_native_failing(
+    monkeypatch: pytest.MonkeyPatch, error: ImportError = BROKEN_BUILD_ERROR
+) -> None:
+    """Make the extension present but failing to import with ``error``."""
+    monkeypatch.delitem(sys.modules, NATIVE_MODULE_NAME, raising=False)
+    monkeypatch.setattr(sys, "meta_path", [FailingFinder(error), *sys.meta_path])
+    _check_rust_available.cache_clear()
 
 
 def make_native_absent(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -148,10 +166,8 @@ def make_native_absent(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def make_native_broken(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make the extension present but failing to import."""
-    monkeypatch.delitem(sys.modules, NATIVE_MODULE_NAME, raising=False)
-    monkeypatch.setattr(sys, "meta_path", [_BrokenFinder(), *sys.meta_path])
-    _check_rust_available.cache_clear()
+    """Make the extension present but failing to import, like a bad build."""
+    make_native_failing(monkeypatch)
 
 
 def install_stand_in(monkeypatch: pytest.MonkeyPatch, *, available: bool = True) -> StandInNative:
