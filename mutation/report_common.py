@@ -21,6 +21,7 @@ STATUS_LABELS: dict[str, str] = {
     "error": "error",
     "excused": "excused",
     "not_run": "not run",
+    "unviable": "unviable",
 }
 
 

@@ -30,6 +30,7 @@ ELEMENTS_STATUS: dict[str, str] = {
     "error": "RuntimeError",
     "excused": "Ignored",
     "not_run": "Pending",
+    "unviable": "CompileError",
 }
 """The kit's statuses mapped to the schema's ``MutantStatus``."""
 
@@ -210,6 +211,7 @@ def status_reason(mutant: MutantResult) -> str:
         "no_tests": "no test covers this mutant",
         "error": "the run errored",
         "not_run": "outside this run's selection",
+        "unviable": "the mutant does not build",
     }
     return mutant.detail or defaults.get(mutant.status, mutant.status)
 

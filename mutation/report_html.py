@@ -36,6 +36,7 @@ LINE_PRIORITY: tuple[str, ...] = (
     "killed",
     "excused",
     "not_run",
+    "unviable",
 )
 """A line takes the colour of the first of these statuses among its mutants."""
 
@@ -80,6 +81,8 @@ tr.line.worst-killed { background: #e6ffec; }
 .badge.status-excused { background: #0969da; }
 .mutant.status-not_run { border-color: #afb8c1; }
 .badge.status-not_run { background: #afb8c1; color: #1d2125; }
+.mutant.status-unviable { border-color: #d0d7de; }
+.badge.status-unviable { background: #d0d7de; color: #1d2125; }
 pre.diff .add { background: #e6ffec; } pre.diff .del { background: #ffebe9; }
 pre.diff .hunk { color: #6e7781; }
 pre { background: #f6f8fa; padding: 4px 8px; overflow-x: auto; margin: 4px 0; }

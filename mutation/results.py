@@ -17,7 +17,9 @@ import typing as typ
 RESULTS_SCHEMA = "cuprum-mutation-results/1"
 DEFAULT_RESULTS_PATH = pathlib.Path("mutation/results/latest.json")
 
-Status = typ.Literal["killed", "survived", "timeout", "no_tests", "error", "excused", "not_run"]
+Status = typ.Literal[
+    "killed", "survived", "timeout", "no_tests", "error", "excused", "not_run", "unviable"
+]
 """A mutant's outcome.
 
 ``killed``: at least one test failed on an assertion or exception while the
@@ -25,9 +27,14 @@ mutant was active. ``survived``: every selected test passed. ``timeout``,
 ``error`` (crash, collection error, mutant did not import) and ``no_tests``
 are *not* kills. ``excused``: a survivor listed in ``mutation/excused.toml``
 with a reason. ``not_run``: outside the selection of a ``--since`` run.
+``unviable``: the mutant does not build (cargo-mutants); listed, never scored.
 """
 
-Origin = typ.Literal["mutmut", "catalogue"]
+Origin = typ.Literal["mutmut", "catalogue", "generated", "cargo-mutants"]
+"""Who made a mutant: mutmut, the must-kill catalogue (Python or Rust), the
+kit's own generated operators, or cargo-mutants."""
+
+Language = typ.Literal["python", "rust"]
 
 
 @dataclasses.dataclass
@@ -36,6 +43,7 @@ class Killer:
 
     test: str
     message: str
+    language: Language = "python"
 
 
 @dataclasses.dataclass
@@ -44,7 +52,8 @@ class MutantResult:
 
     ``id`` is mutmut's mutant name (``cuprum._backend.x_f__mutmut_3``) or the
     catalogue entry's id (``fallback-flipped``). Lines are 1-based and
-    inclusive, in the unmutated file.
+    inclusive, in the unmutated file; columns are 1-based (0: unknown).
+    ``tests`` are the tests that cover the mutated code, fastest first.
     """
 
     id: str
@@ -65,6 +74,10 @@ class MutantResult:
     excuse: str = ""
     replay: str = ""
     detail: str = ""
+    column_start: int = 0
+    column_end: int = 0
+    language: Language = "python"
+    tests: list[str] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -100,6 +113,7 @@ class TestRecord:
     file: str
     kills: int
     sole_kills: int
+    duration: float = 0.0
 
 
 @dataclasses.dataclass
