@@ -181,6 +181,13 @@ def _pump_owned_fds(pump: _NativePump, reader_fd: int, writer_fd: int, cancel_fd
         os.close(cancel_fd)
 
 
+def _wait_writable(fd: int) -> None:
+    """Block until ``fd`` can take more bytes (or reports an error)."""
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    poller.poll()
+
+
 def _write_all(fd: int, data: bytes) -> None:
     """Write ``data`` in full to ``fd``, waiting whenever it is non-blocking."""
     view = memoryview(data)
@@ -188,7 +195,8 @@ def _write_all(fd: int, data: bytes) -> None:
         try:
             written = os.write(fd, view)
         except BlockingIOError:
-            select.select([], [fd], [])
+            # poll, not select: descriptors may exceed FD_SETSIZE (1024).
+            _wait_writable(fd)
             continue
         view = view[written:]
 
