@@ -32,6 +32,7 @@ import contextlib
 import contextvars
 import dataclasses
 import enum
+import functools
 import importlib
 import os
 import select
@@ -46,6 +47,10 @@ from cuprum._streams import (
     reader_transport,
     take_buffered_bytes,
 )
+
+_CANCEL_SIGNAL = b"\0"
+"""Written to a cancelled hop's ``cancel_fd``: its pump thread returns, and
+the hop task ends only once that thread has closed its descriptors."""
 
 
 class HopPump(enum.Enum):
@@ -233,10 +238,15 @@ async def _pump_with_rust(
         cancel_read, cancel_write = os.pipe()
         try:
             pumped = await run_on_hop_thread(
-                _pump_owned_fds, pump, reader_fd, writer_fd, cancel_read
+                _pump_owned_fds,
+                pump,
+                reader_fd,
+                writer_fd,
+                cancel_read,
+                wake=functools.partial(os.write, cancel_write, _CANCEL_SIGNAL),
             )
         finally:
-            # Normally a no-op; if this task was cancelled, the pump wakes up.
+            # Frees the descriptor; if the pump still waits, it wakes up.
             os.close(cancel_write)
     except (BrokenPipeError, ConnectionResetError):
         pass

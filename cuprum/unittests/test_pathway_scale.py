@@ -17,6 +17,7 @@ and bytes, never on speed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import hashlib
 import os
@@ -28,9 +29,16 @@ import time
 import pytest
 
 from cuprum import CAT, Pipeline, PipelineResult, StreamBackend, sh
-from cuprum._backend import BACKEND_ENV_VAR, NATIVE_MODULE_NAME
+from cuprum._backend import BACKEND_ENV_VAR, NATIVE_MODULE_NAME, _check_rust_available
 from cuprum._hop_threads import HOP_THREAD_NAME
-from cuprum._pipeline_streams import HopPump, HopRecord, _write_all, observe_hops
+from cuprum._pipeline_streams import (
+    HopPump,
+    HopRecord,
+    _pump_stream_dispatch,
+    _write_all,
+    observe_hops,
+)
+from cuprum.unittests.test_streams import open_reader, open_writer
 from tests.helpers.native import StandInNative
 from tests.helpers.pathway import HASH_CATALOGUE, SHA256SUM
 
@@ -95,6 +103,10 @@ def _assert_hops(hops: list[HopRecord], count: int, backend: StreamBackend, size
         (backend, pump, False)
     }
     assert {hop.bytes_moved for hop in hops} == {size}
+
+
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
 
 
 def _hop_threads_alive() -> list[threading.Thread]:
@@ -197,3 +209,50 @@ def test_the_flush_waits_on_a_descriptor_above_fd_setsize() -> None:
         os.close(read_fd)
     assert high_fd >= 1100
     assert bytes(received) == data
+
+
+class _SlowToStop(StandInNative):
+    """The stand-in pump, taking a while to unwind once cancelled."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.returned = threading.Event()
+
+    def rust_pump_stream(
+        self, reader_fd: int, writer_fd: int, buffer_size: int = 65536, cancel_fd: int = -1
+    ) -> int:
+        try:
+            moved = super().rust_pump_stream(reader_fd, writer_fd, buffer_size, cancel_fd)
+            time.sleep(0.5)
+            return moved
+        finally:
+            self.returned.set()
+
+
+def test_a_cancelled_rust_hop_ends_after_its_pump_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Nothing of a cancelled hop (thread, descriptors) outlives its task."""
+    native = _SlowToStop()
+    monkeypatch.setitem(sys.modules, NATIVE_MODULE_NAME, native)
+    _check_rust_available.cache_clear()
+
+    async def scenario() -> tuple[bool, bool]:
+        up_read, up_write = os.pipe()
+        down_read, down_write = os.pipe()
+        reader = await open_reader(up_read)
+        writer = await open_writer(down_write)
+        baseline = _open_fds()
+        hop = asyncio.create_task(_pump_stream_dispatch(reader, writer, backend=StreamBackend.RUST))
+        await asyncio.sleep(0.3)  # the pump waits on an empty pipe held open
+        assert _open_fds() > baseline  # it holds its duplicated descriptors
+        hop.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await hop
+        thread_done, fds_closed = native.returned.is_set(), _open_fds() <= baseline
+        os.close(up_write)
+        os.close(down_read)
+        return thread_done, fds_closed
+
+    assert asyncio.run(scenario()) == (True, True)
+    assert native.calls == 1
