@@ -32,7 +32,9 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
+import inspect
 import json
 import os
 import pathlib
@@ -41,6 +43,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import typing as typ
 
@@ -59,6 +62,8 @@ PIPELINE_TEXT: dict[str, str] = {
     "3-stage": "head -c N /dev/zero | cat | wc -c",
     "16-stage": "head -c N /dev/zero | cat (x14) | wc -c",
 }
+STDIN_CASE = "stdin"
+PIPELINE_TEXT[STDIN_CASE] = "cat < FILE | wc -c (cuprum: stdin=FILE)"
 TARGETED: frozenset[str] = frozenset({"2-stage", "3-stage"})
 """Pipelines the throughput targets apply to (issue 9)."""
 
@@ -230,10 +235,86 @@ def median_rates(
     return {name: nbytes / MEGABYTE / statistics.median(s) for name, s in seconds.items()}
 
 
-def _run_selected(backend: str, stages: int, nbytes: int, label: str) -> float:
+def _run_selected(backend: str, *, stages: int, nbytes: int, label: str) -> float:
     """Select ``backend``, then run :func:`run_cuprum` once."""
     select_backend(backend)
     return run_cuprum(stages, nbytes, label)
+
+
+def stdin_supported() -> bool:
+    """Return whether this cuprum's ``Pipeline.run`` accepts ``stdin=``."""
+    from cuprum import Pipeline
+
+    return "stdin" in inspect.signature(Pipeline.run).parameters
+
+
+@contextlib.contextmanager
+def payload_file(nbytes: int) -> typ.Iterator[pathlib.Path]:
+    """Write an ``nbytes`` file of zeros for the stdin row; remove it after."""
+    chunk = bytes(MIB)
+    with tempfile.TemporaryDirectory(prefix="cuprum-bench-") as directory:
+        path = pathlib.Path(directory) / "payload.bin"
+        with path.open("wb") as handle:
+            for start in range(0, nbytes, MIB):
+                handle.write(chunk[: min(MIB, nbytes - start)])
+        yield path
+
+
+def run_direct_stdin(source: pathlib.Path, nbytes: int) -> float:
+    """Time ``cat < source | wc -c`` over a direct kernel pipe."""
+    start = time.perf_counter()
+    with source.open("rb") as stdin:
+        cat = subprocess.Popen(["cat"], stdin=stdin, stdout=subprocess.PIPE)
+    assert cat.stdout is not None
+    wc = subprocess.Popen(["wc", "-c"], stdin=cat.stdout, stdout=subprocess.PIPE)
+    cat.stdout.close()
+    out, _ = wc.communicate()
+    cat.wait()
+    elapsed = time.perf_counter() - start
+    if cat.returncode or wc.returncode:
+        msg = f"direct {STDIN_CASE}: exit codes {[cat.returncode, wc.returncode]}"
+        raise BenchmarkError(msg)
+    _check_count(out, nbytes, f"direct {STDIN_CASE}")
+    return elapsed
+
+
+def _run_selected_stdin(backend: str, *, source: pathlib.Path, nbytes: int, label: str) -> float:
+    """Select ``backend``, then time ``cat | wc -c`` fed ``source`` as stdin."""
+    from cuprum import CAT, WC, sh
+
+    select_backend(backend)
+    pipeline = sh.make(CAT)() | sh.make(WC)("-c")
+    run = typ.cast(typ.Any, pipeline.run_sync)  # stdin= is newer than this script's types
+    start = time.perf_counter()
+    result = run(stdin=source)
+    elapsed = time.perf_counter() - start
+    if not result.ok:
+        msg = f"{label}: pipeline failed at stage {result.failure_index}"
+        raise BenchmarkError(msg)
+    _check_count(result.stdout, nbytes, label)
+    return elapsed
+
+
+def _rows(name: str, nbytes: int, rates: dict[str, float]) -> list[dict[str, typ.Any]]:
+    """One table row per pathway of ``name``, as ratios to the direct pipe."""
+    base = rates["direct"]
+    rows = []
+    for pathway, rate in rates.items():
+        ratio = rate / base
+        target = TARGETS.get(pathway) if name in TARGETED else None
+        rows.append(
+            {
+                "pipeline": name,
+                "command": PIPELINE_TEXT[name],
+                "pathway": pathway if pathway == "direct" else f"cuprum-{pathway}",
+                "seconds": nbytes / MEGABYTE / rate,
+                "mb_per_s": rate,
+                "ratio": ratio,
+                "target": target,
+                "status": None if target is None else ("PASS" if ratio >= target else "MISS"),
+            }
+        )
+    return rows
 
 
 def rss_child(backend: str, nbytes: int) -> int:
@@ -329,31 +410,32 @@ def _benchmark(args: argparse.Namespace) -> int:
     )
 
     rows: list[dict[str, typ.Any]] = []
-    for name in PIPELINES:
-        stages = PIPELINE_STAGES[name]
-        runners: dict[str, typ.Callable[[], float]] = {
-            "direct": functools.partial(run_direct, stages, nbytes)
-        }
-        for backend in backends:
-            label = f"cuprum[{backend}] {name}"
-            runners[backend] = functools.partial(_run_selected, backend, stages, nbytes, label)
-        rates = median_rates(repeat, nbytes, runners)
-        base = rates["direct"]
-        for pathway, rate in rates.items():
-            ratio = rate / base
-            target = TARGETS.get(pathway) if name in TARGETED else None
-            rows.append(
-                {
-                    "pipeline": name,
-                    "command": PIPELINE_TEXT[name],
-                    "pathway": pathway if pathway == "direct" else f"cuprum-{pathway}",
-                    "seconds": nbytes / MEGABYTE / rate,
-                    "mb_per_s": rate,
-                    "ratio": ratio,
-                    "target": target,
-                    "status": None if target is None else ("PASS" if ratio >= target else "MISS"),
-                }
+    cases = [
+        (
+            name,
+            functools.partial(run_direct, PIPELINE_STAGES[name], nbytes),
+            functools.partial(_run_selected, stages=PIPELINE_STAGES[name], nbytes=nbytes),
+        )
+        for name in PIPELINES
+    ]
+    with contextlib.ExitStack() as cleanup:
+        if stdin_supported():
+            source = cleanup.enter_context(payload_file(nbytes))
+            cases.append(
+                (
+                    STDIN_CASE,
+                    functools.partial(run_direct_stdin, source, nbytes),
+                    functools.partial(_run_selected_stdin, source=source, nbytes=nbytes),
+                )
             )
+        else:
+            print(f"note: {STDIN_CASE} row skipped: this cuprum's run() has no stdin= yet")
+        for name, direct, cuprum in cases:
+            runners: dict[str, typ.Callable[[], float]] = {"direct": direct}
+            for backend in backends:
+                label = f"cuprum[{backend}] {name}"
+                runners[backend] = functools.partial(cuprum, backend, label=label)
+            rows.extend(_rows(name, nbytes, median_rates(repeat, nbytes, runners)))
     load_after = os.getloadavg()
 
     print()
