@@ -67,13 +67,21 @@ def _capped(requested: int, limit: int | None) -> int:
     return requested if limit is None else min(requested, limit)
 
 
+def _current_capacity(fd: int) -> int | None:
+    """Return the pipe's buffer size, or ``None`` if ``fd`` is not a pipe."""
+    try:
+        return fcntl.fcntl(fd, _F_GETPIPE_SZ)
+    except OSError:
+        return None
+
+
 def enlarge_pipe(fd: int, requested: int = PIPE_CAPACITY) -> PipeSizing:
     """Ask the kernel for a ``requested``-byte buffer on the pipe ``fd``.
 
     Parameters
     ----------
     fd
-        Either end of a pipe.
+        Either end of a pipe (anything else is left alone, with a reason).
     requested
         The buffer size wanted, in bytes; capped by ``pipe-max-size``.
 
@@ -88,9 +96,9 @@ def enlarge_pipe(fd: int, requested: int = PIPE_CAPACITY) -> PipeSizing:
     try:
         capacity = fcntl.fcntl(fd, _F_SETPIPE_SZ, size)
     except OSError as exc:
-        reason = f"F_SETPIPE_SZ({size}) refused: {exc.strerror or exc}; default size kept"
-        _log.debug("pipe %d not enlarged: %s", fd, reason)
-        return PipeSizing(fcntl.fcntl(fd, _F_GETPIPE_SZ), reason)
+        reason = f"F_SETPIPE_SZ({size}) refused: {exc.strerror or exc}; size unchanged"
+        _log.debug("descriptor %d not enlarged: %s", fd, reason)
+        return PipeSizing(_current_capacity(fd), reason)
     if size < requested:
         return PipeSizing(capacity, f"capped at pipe-max-size ({size} bytes)")
     return PipeSizing(capacity)

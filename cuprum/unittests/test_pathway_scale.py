@@ -38,6 +38,7 @@ from cuprum._pipeline_streams import (
     _write_all,
     observe_hops,
 )
+from cuprum._pipes import PIPE_CAPACITY
 from cuprum.unittests.test_streams import open_reader, open_writer
 from tests.helpers.native import StandInNative
 from tests.helpers.pathway import HASH_CATALOGUE, SHA256SUM
@@ -256,3 +257,32 @@ def test_a_cancelled_rust_hop_ends_after_its_pump_thread(
 
     assert asyncio.run(scenario()) == (True, True)
     assert native.calls == 1
+
+
+class _RecordingPump(StandInNative):
+    """The stand-in pump, noting the chunk size and downstream pipe it got."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[tuple[int, int]] = []
+
+    def rust_pump_stream(
+        self, reader_fd: int, writer_fd: int, buffer_size: int = 65536, cancel_fd: int = -1
+    ) -> int:
+        self.seen.append((buffer_size, fcntl.fcntl(writer_fd, fcntl.F_GETPIPE_SZ)))
+        return super().rust_pump_stream(reader_fd, writer_fd, buffer_size, cancel_fd)
+
+
+def test_a_rust_hop_moves_up_to_a_whole_pipe_per_call(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path
+) -> None:
+    """Fewer wake-ups: the downstream pipe is enlarged and the chunk matches."""
+    native = _RecordingPump()
+    monkeypatch.setitem(sys.modules, NATIVE_MODULE_NAME, native)
+    _check_rust_available.cache_clear()
+    monkeypatch.setenv(BACKEND_ENV_VAR, "rust")
+    payload, digest = _payload(tmp_path, CONCURRENT_PAYLOAD_BYTES)
+    result = _hash_pipeline(payload, 3).run_sync(timeout=SCALE_TIMEOUT)
+    _assert_byte_exact(result, 3, digest)
+    limit = int(pathlib.Path("/proc/sys/fs/pipe-max-size").read_text())
+    assert native.seen == [(PIPE_CAPACITY, min(PIPE_CAPACITY, limit))] * 2

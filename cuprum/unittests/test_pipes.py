@@ -6,6 +6,7 @@ import fcntl
 import logging
 import os
 import pathlib
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -78,8 +79,8 @@ def test_a_refusal_keeps_the_pipe_and_says_why(
         sizing = enlarge_pipe(pipe[1], 4096)
     assert sizing.capacity == 256 * 1024 == _capacity(pipe[1])
     assert sizing.reason.startswith("F_SETPIPE_SZ(4096) refused: ")
-    assert sizing.reason.endswith("; default size kept")
-    assert f"pipe {pipe[1]} not enlarged" in caplog.text
+    assert sizing.reason.endswith("; size unchanged")
+    assert f"descriptor {pipe[1]} not enlarged" in caplog.text
     assert os.read(pipe[0], 200_000) == b"z" * 100_000
 
 
@@ -99,3 +100,12 @@ def test_a_known_pipe_max_size_is_parsed(tmp_path: pathlib.Path) -> None:
     path = tmp_path / "pipe-max-size"
     path.write_text("65536\n")
     assert _pipe_max_size(path) == 65536
+
+
+def test_a_descriptor_that_is_not_a_pipe_is_left_alone(tmp_path: pathlib.Path) -> None:
+    left, right = socket.socketpair()
+    with left, right, (tmp_path / "file").open("wb") as regular:
+        for fd in (left.fileno(), regular.fileno()):
+            sizing = enlarge_pipe(fd)
+            assert sizing.capacity is None
+            assert sizing.reason.startswith(f"F_SETPIPE_SZ({min(PIPE_CAPACITY, _max_size())}) ")
