@@ -42,20 +42,42 @@ from cuprum._pipes import PIPE_CAPACITY
 from cuprum.unittests.test_streams import open_reader, open_writer
 from tests.helpers.native import StandInNative
 from tests.helpers.pathway import HASH_CATALOGUE, SHA256SUM
+from tests.helpers.processes import PYTHON, TEST_CATALOGUE
 
 SCALE_TIMEOUT = 8.0
 """Hang bound per run, in seconds: expected ~1 s; below the kit's 10 s
 per-test limit so that a stalled run fails with its own clear error."""
 
 DEEP_STAGES = 64
-DEEP_PAYLOAD_BYTES = 8 * 1024 * 1024 + 17
-"""Far more than the pipes and stages of a few hops can buffer, so a hop
-left without a thread stalls the whole pipeline instead of merely slowing it."""
+DEEP_PAYLOAD_BYTES = 1024 * 1024 + 17
 
 CONCURRENT_PIPELINES = 32
 CONCURRENT_STAGES = 6
-CONCURRENT_PAYLOAD_BYTES = 1024 * 1024 + 17
+CONCURRENT_PAYLOAD_BYTES = 256 * 1024 + 17
 
+RENDEZVOUS_SINK = """
+import hashlib, os, sys
+expected, rendezvous, parties = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+digest, total = hashlib.sha256(), 0
+while chunk := sys.stdin.buffer.read1(1 << 20):
+    digest.update(chunk)
+    total += len(chunk)
+    if total == expected:
+        open(os.path.join(rendezvous, f"seen-{os.getpid()}"), "w").close()
+        seen = [n for n in os.listdir(rendezvous) if n.startswith("seen-")]
+        if len(seen) == parties:
+            try:
+                os.close(os.open(os.path.join(rendezvous, "released"), os.O_CREAT | os.O_EXCL))
+            except FileExistsError:
+                continue
+            for name in os.listdir(rendezvous):
+                if name.startswith("hold-"):
+                    os.close(os.open(os.path.join(rendezvous, name), os.O_WRONLY))
+print(digest.hexdigest(), total)
+"""
+"""The last stage of a rendezvous pipeline: hashes what it receives, and once
+every party's sink has received its whole payload, releases every first
+stage (``cat payload hold-N`` waits on its FIFO ``hold-N`` until then)."""
 BUSY_EXECUTOR_STAGES = 4
 BUSY_EXECUTOR_PAYLOAD_BYTES = 2 * 1024 * 1024 + 17
 BUSY_EXECUTOR_BLOCKERS = 64
@@ -92,6 +114,36 @@ def _hash_pipeline(payload: pathlib.Path, stages: int) -> Pipeline:
     return Pipeline(commands) | sh.make(SHA256SUM, catalogue=HASH_CATALOGUE)()
 
 
+def _rendezvous_pipelines(
+    payload: pathlib.Path, rendezvous: pathlib.Path, stages: int, parties: int
+) -> list[Pipeline]:
+    """``parties`` pipelines of ``stages`` stages that must all flow at once.
+
+    Each is ``cat payload hold-N | cat ... | python RENDEZVOUS_SINK``. No
+    first stage exits before every sink has received its whole payload, so
+    every hop of every pipeline must be moving bytes at the same time: a hop
+    that waits for a thread which only a finished hop would free stalls
+    them all, whatever the pipes can buffer.
+    """
+    rendezvous.mkdir()
+    cat = sh.make(CAT, catalogue=TEST_CATALOGUE)
+    sink = sh.make(PYTHON, catalogue=TEST_CATALOGUE)
+    size = str(payload.stat().st_size)
+    pipelines = []
+    for party in range(parties):
+        hold = rendezvous / f"hold-{party}"
+        os.mkfifo(hold)
+        commands = (cat(payload, hold), *(cat() for _ in range(stages - 2)))
+        last = sink("-I", "-S", "-c", RENDEZVOUS_SINK, size, rendezvous, str(parties))
+        pipelines.append(Pipeline(commands) | last)
+    return pipelines
+
+
+def _assert_rendezvous_exact(result: PipelineResult, stages: int, digest: str, size: int) -> None:
+    assert [stage.exit_code for stage in result.stages] == [0] * stages
+    assert result.stdout.split() == [digest, str(size)]
+
+
 def _assert_byte_exact(result: PipelineResult, stages: int, digest: str) -> None:
     assert [stage.exit_code for stage in result.stages] == [0] * stages
     assert result.stdout.split()[0] == digest
@@ -124,9 +176,10 @@ def _wait_for_hop_threads_to_end(bound: float = 10.0) -> list[threading.Thread]:
 
 def test_a_64_stage_pipeline_is_byte_exact(pathway: StreamBackend, tmp_path: pathlib.Path) -> None:
     payload, digest = _payload(tmp_path, DEEP_PAYLOAD_BYTES)
+    (pipeline,) = _rendezvous_pipelines(payload, tmp_path / "rendezvous", DEEP_STAGES, 1)
     with observe_hops() as hops:
-        result = _hash_pipeline(payload, DEEP_STAGES).run_sync(timeout=SCALE_TIMEOUT)
-    _assert_byte_exact(result, DEEP_STAGES, digest)
+        result = pipeline.run_sync(timeout=SCALE_TIMEOUT)
+    _assert_rendezvous_exact(result, DEEP_STAGES, digest, DEEP_PAYLOAD_BYTES)
     _assert_hops(hops, DEEP_STAGES - 1, pathway, DEEP_PAYLOAD_BYTES)
     assert _wait_for_hop_threads_to_end() == []
 
@@ -135,19 +188,18 @@ def test_32_concurrent_6_stage_pipelines_are_byte_exact(
     pathway: StreamBackend, tmp_path: pathlib.Path
 ) -> None:
     payload, digest = _payload(tmp_path, CONCURRENT_PAYLOAD_BYTES)
+    pipelines = _rendezvous_pipelines(
+        payload, tmp_path / "rendezvous", CONCURRENT_STAGES, CONCURRENT_PIPELINES
+    )
 
     async def run_all() -> list[PipelineResult]:
-        runs = (
-            _hash_pipeline(payload, CONCURRENT_STAGES).run(timeout=SCALE_TIMEOUT)
-            for _ in range(CONCURRENT_PIPELINES)
-        )
-        return await asyncio.gather(*runs)
+        return await asyncio.gather(*(p.run(timeout=SCALE_TIMEOUT) for p in pipelines))
 
     with observe_hops() as hops:
         results = asyncio.run(run_all())
     assert len(results) == CONCURRENT_PIPELINES
     for result in results:
-        _assert_byte_exact(result, CONCURRENT_STAGES, digest)
+        _assert_rendezvous_exact(result, CONCURRENT_STAGES, digest, CONCURRENT_PAYLOAD_BYTES)
     _assert_hops(
         hops,
         CONCURRENT_PIPELINES * (CONCURRENT_STAGES - 1),
