@@ -35,7 +35,7 @@ import enum
 import functools
 import importlib
 import os
-import select
+import selectors
 import typing as typ
 from collections.abc import Iterator
 
@@ -192,9 +192,9 @@ def _pump_owned_fds(pump: _NativePump, reader_fd: int, writer_fd: int, cancel_fd
 
 def _wait_writable(fd: int) -> None:
     """Block until ``fd`` can take more bytes (or reports an error)."""
-    poller = select.poll()
-    poller.register(fd, select.POLLOUT)
-    poller.poll()
+    with selectors.DefaultSelector() as selector:
+        selector.register(fd, selectors.EVENT_WRITE)
+        selector.select()
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -204,7 +204,7 @@ def _write_all(fd: int, data: bytes) -> None:
         try:
             written = os.write(fd, view)
         except BlockingIOError:
-            # poll, not select: descriptors may exceed FD_SETSIZE (1024).
+            # A selector (epoll), not select(): fds may exceed FD_SETSIZE (1024).
             _wait_writable(fd)
             continue
         view = view[written:]
