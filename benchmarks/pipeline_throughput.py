@@ -7,6 +7,8 @@ stages in the middle) this measures, in one run:
 (a) a direct kernel pipe between the processes (``subprocess.Popen`` with the
     stdout of one stage wired to the stdin of the next; no parent pump);
 (b) cuprum with ``CUPRUM_STREAM_BACKEND=python``;
+(a') informative: the same direct pipes with 1 MiB buffers, as cuprum's
+    hop pipes ask for, to show how much of a figure the buffer size explains;
 (c) cuprum with ``CUPRUM_STREAM_BACKEND=rust`` (skipped, with a note, when the
     native extension is not built).
 
@@ -33,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fcntl
 import functools
 import inspect
 import json
@@ -62,6 +65,8 @@ PIPELINE_TEXT: dict[str, str] = {
     "3-stage": "head -c N /dev/zero | cat | wc -c",
     "16-stage": "head -c N /dev/zero | cat (x14) | wc -c",
 }
+DIRECT_BIG_PIPES = "direct-1MiB"
+"""A direct pipe with 1 MiB pipe buffers, as cuprum's hop pipes ask for."""
 STDIN_CASE = "stdin"
 PIPELINE_TEXT[STDIN_CASE] = "cat < FILE | wc -c (cuprum: stdin=FILE)"
 TARGETED: frozenset[str] = frozenset({"2-stage", "3-stage"})
@@ -106,7 +111,7 @@ def _stage_argv(stages: int, nbytes: int) -> list[list[str]]:
     return [head, *(["cat"] for _ in range(stages - 2)), ["wc", "-c"]]
 
 
-def run_direct(stages: int, nbytes: int) -> float:
+def run_direct(stages: int, nbytes: int, pipe_size: int | None = None) -> float:
     """Run the pipeline over direct kernel pipes and time it.
 
     Parameters
@@ -115,6 +120,9 @@ def run_direct(stages: int, nbytes: int) -> float:
         Stages in all (at least 2).
     nbytes
         Bytes produced by ``head``.
+    pipe_size
+        Kernel buffer for the pipes between stages (``F_SETPIPE_SZ``), or
+        ``None`` for the default (64 KiB on Linux), the reference.
 
     Returns
     -------
@@ -122,24 +130,31 @@ def run_direct(stages: int, nbytes: int) -> float:
         Elapsed wall-clock seconds.
     """
     argvs = _stage_argv(stages, nbytes)
+    label = f"direct {stages}-stage"
     start = time.perf_counter()
     procs: list[subprocess.Popen[bytes]] = []
-    upstream: typ.IO[bytes] | None = None
-    for argv in argvs:
-        proc = subprocess.Popen(argv, stdin=upstream, stdout=subprocess.PIPE)
+    upstream: int | None = None
+    for argv in argvs[:-1]:
+        read_fd, write_fd = os.pipe()
+        if pipe_size is not None:
+            fcntl.fcntl(write_fd, fcntl.F_SETPIPE_SZ, pipe_size)
+        procs.append(subprocess.Popen(argv, stdin=upstream, stdout=write_fd))
+        os.close(write_fd)  # only the children keep the pipe ends
         if upstream is not None:
-            upstream.close()  # only the child keeps the read end
-        upstream = proc.stdout
-        procs.append(proc)
+            os.close(upstream)
+        upstream = read_fd
+    procs.append(subprocess.Popen(argvs[-1], stdin=upstream, stdout=subprocess.PIPE))
+    assert upstream is not None
+    os.close(upstream)
     out, _ = procs[-1].communicate()
     for proc in procs[:-1]:
         proc.wait()
     elapsed = time.perf_counter() - start
     codes = [proc.returncode for proc in procs]
     if any(codes):
-        msg = f"direct {stages}-stage: exit codes {codes}"
+        msg = f"{label}: exit codes {codes}"
         raise BenchmarkError(msg)
-    _check_count(out, nbytes, f"direct {stages}-stage")
+    _check_count(out, nbytes, label)
     return elapsed
 
 
@@ -306,7 +321,7 @@ def _rows(name: str, nbytes: int, rates: dict[str, float]) -> list[dict[str, typ
             {
                 "pipeline": name,
                 "command": PIPELINE_TEXT[name],
-                "pathway": pathway if pathway == "direct" else f"cuprum-{pathway}",
+                "pathway": pathway if pathway.startswith("direct") else f"cuprum-{pathway}",
                 "seconds": nbytes / MEGABYTE / rate,
                 "mb_per_s": rate,
                 "ratio": ratio,
@@ -432,6 +447,11 @@ def _benchmark(args: argparse.Namespace) -> int:
             print(f"note: {STDIN_CASE} row skipped: this cuprum's run() has no stdin= yet")
         for name, direct, cuprum in cases:
             runners: dict[str, typ.Callable[[], float]] = {"direct": direct}
+            if name in PIPELINE_STAGES:
+                # Informative: how much of cuprum's figure its 1 MiB pipes explain.
+                runners[DIRECT_BIG_PIPES] = functools.partial(
+                    run_direct, PIPELINE_STAGES[name], nbytes, MIB
+                )
             for backend in backends:
                 label = f"cuprum[{backend}] {name}"
                 runners[backend] = functools.partial(cuprum, backend, label=label)
