@@ -6,9 +6,9 @@ stages in the middle) this measures, in one run:
 
 (a) a direct kernel pipe between the processes (``subprocess.Popen`` with the
     stdout of one stage wired to the stdin of the next; no parent pump);
-(b) cuprum with ``CUPRUM_STREAM_BACKEND=python``;
 (a') informative: the same direct pipes with 1 MiB buffers, as cuprum's
     hop pipes ask for, to show how much of a figure the buffer size explains;
+(b) cuprum with ``CUPRUM_STREAM_BACKEND=python``;
 (c) cuprum with ``CUPRUM_STREAM_BACKEND=rust`` (skipped, with a note, when the
     native extension is not built).
 
