@@ -16,6 +16,7 @@ and bytes, never on speed.
 
 from __future__ import annotations
 
+import array
 import asyncio
 import contextlib
 import fcntl
@@ -23,6 +24,7 @@ import hashlib
 import os
 import pathlib
 import sys
+import termios
 import threading
 import time
 
@@ -245,10 +247,16 @@ def test_the_flush_waits_on_a_descriptor_above_fd_setsize() -> None:
     high_fd = fcntl.fcntl(write_fd, fcntl.F_DUPFD, 1100)
     os.close(write_fd)
     os.set_blocking(high_fd, False)
+    capacity = fcntl.fcntl(high_fd, fcntl.F_SETPIPE_SZ, 4096)
     data = os.urandom(1024 * 1024 + 17)  # far more than the pipe holds
     received = bytearray()
 
     def drain() -> None:
+        # Only once the pipe is full: the flush must then meet EAGAIN and wait.
+        queued = array.array("i", [0])
+        while queued[0] < capacity:
+            fcntl.ioctl(read_fd, termios.FIONREAD, queued)
+            time.sleep(0.01)
         while chunk := os.read(read_fd, 65536):
             received.extend(chunk)
 
