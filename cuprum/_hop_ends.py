@@ -55,10 +55,10 @@ from cuprum._pipeline_streams import (
 from cuprum._sources import FileSource, Source, write_source
 from cuprum._streams import (
     OutputSink,
+    abandon_reader,
     close_writer,
     consume_stream,
     has_buffered_bytes,
-    reader_transport,
 )
 
 
@@ -163,9 +163,8 @@ async def _consume_with_rust(reader: asyncio.StreamReader, sink: OutputSink, fd:
     try:
         text = await run_on_hop_thread(_consume_owned_fd, consume, os.dup(fd))
     finally:
-        transport = reader_transport(reader)
-        if transport is not None:
-            transport.close()
+        # Close cuprum's copy of the descriptor (the thread closes its own).
+        abandon_reader(reader)
     sink.feed_text(text)
     # The native consumer reports text, not a byte count: count its UTF-8.
     return len(text.encode("utf-8"))
