@@ -13,6 +13,7 @@ import contextlib
 import os
 import pathlib
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -85,7 +86,7 @@ def _read_pids(path: pathlib.Path) -> tuple[int, int, int]:
 
 
 @pytest.fixture
-def marks(tmp_path: pathlib.Path) -> list[pathlib.Path]:
+def marks(tmp_path: pathlib.Path) -> Iterator[list[pathlib.Path]]:
     paths = [tmp_path / "first", tmp_path / "second"]
     yield paths
     for path in paths:  # never leave a stray process behind a failed test
