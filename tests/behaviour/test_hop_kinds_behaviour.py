@@ -11,7 +11,7 @@ import typing as typ
 import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 
-from cuprum import CAT, HEAD, Pipeline, TimeoutExpired, sh
+from cuprum import CAT, sh
 from cuprum._backend import BACKEND_ENV_VAR, NATIVE_MODULE_NAME, _check_rust_available
 from cuprum._pipeline_streams import (
     HopKind,
@@ -20,9 +20,9 @@ from cuprum._pipeline_streams import (
     observe_hops,
     simulate_unusable_descriptors,
 )
-from tests.helpers.groups import SPAWN_DEAF_CHILD, live_members, read_pids, wait_until_gone
+from tests.helpers.groups import read_pids
 from tests.helpers.native import install_stand_in, make_native_absent, native_module
-from tests.helpers.processes import PYTHON, TEST_CATALOGUE, child_processes, kill_quietly
+from tests.helpers.processes import child_processes, kill_quietly
 
 scenarios("hop_kinds.feature")
 
@@ -124,38 +124,3 @@ def import_error(world: World) -> None:
 @then("no process was started")
 def nothing_started() -> None:
     assert child_processes() == {}
-
-
-@when("I run head -c 4 on a 1 MiB file")
-def run_head(world: World) -> None:
-    path = world.tmp_path / "payload.bin"
-    path.write_bytes(world.payload)
-    world.result = Pipeline((sh.make(HEAD)("-c", "4"),)).run_sync(
-        stdin=path, text=False, timeout=30
-    )
-
-
-@then("the run succeeded with the first 4 bytes")
-def head_ok(world: World) -> None:
-    assert world.result.ok
-    assert world.result.stdout == world.payload[:4]
-
-
-@given("a stage that starts a background child which ignores SIGTERM")
-def deaf_child_stage(world: World) -> None:
-    world.result = sh.make(PYTHON, catalogue=TEST_CATALOGUE)(
-        "-c", SPAWN_DEAF_CHILD, str(world.mark), "stay"
-    )
-
-
-@when("the run times out")
-def times_out(world: World) -> None:
-    with pytest.raises(TimeoutExpired):
-        world.result.run_sync(timeout=6)
-
-
-@then("neither the stage nor its child is left running")
-def nothing_left(world: World) -> None:
-    stage, child, group = read_pids(world.mark)
-    assert wait_until_gone([stage, child]) == []
-    assert live_members(group) == []
