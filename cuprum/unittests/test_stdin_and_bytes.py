@@ -201,3 +201,16 @@ def test_yes_into_head_with_stdin_still_ends_quietly(stream_backend: StreamBacke
     result = (sh.make(YES)() | sh.make(HEAD)("-n", "2")).run_sync(stdin=b"ignored", timeout=TIMEOUT)
     assert result.ok
     assert result.stdout == "y\ny\n"
+
+
+def test_result_types_follow_text_for_mypy() -> None:
+    """``make typecheck`` checks these; at run time they check the classes."""
+    text = typ.assert_type(cat().run_sync(stdin=b"x"), CommandResult)
+    raw = typ.assert_type(cat().run_sync(stdin=b"x", text=False), BytesCommandResult)
+    piped = typ.assert_type((cat() | cat()).run_sync(stdin=b"x", text=False), BytesPipelineResult)
+    assert (type(text), type(raw), type(piped)) == (
+        CommandResult,
+        BytesCommandResult,
+        BytesPipelineResult,
+    )
+    assert (text.stdout, raw.stdout, piped.stdout) == ("x", b"x", b"x")
