@@ -39,6 +39,11 @@ from tests.helpers.native import StandInNative
 from tests.helpers.processes import PYTHON, TEST_CATALOGUE
 
 RUN_TIMEOUT = 20.0
+BOUND = 8.0
+"""Timeout for runs whose sink is not under test: a mutant that hangs a hop
+fails the test after this long instead of after the per-test limit (the
+sink tests run without a timeout, which the native consumer needs, and feed
+memory into one stage so that source and inter-stage mutants cannot hang them)."""
 PAYLOAD = os.urandom(300_000) + "€ end".encode()
 RUST = StreamBackend.RUST
 PY = StreamBackend.PYTHON
@@ -95,7 +100,7 @@ def test_python_source_writes_a_file_with_the_python_writer(
     monkeypatch: pytest.MonkeyPatch, payload_file: pathlib.Path
 ) -> None:
     monkeypatch.setenv(BACKEND_ENV_VAR, "python")
-    result, hops = _observe(_cat(2), stdin=payload_file)
+    result, hops = _observe(_cat(2), stdin=payload_file, timeout=BOUND)
     assert result.stdout == PAYLOAD
     assert _of(hops, HopKind.SOURCE) == [(PY, HopPump.PYTHON, False, len(PAYLOAD))]
 
@@ -103,7 +108,7 @@ def test_python_source_writes_a_file_with_the_python_writer(
 def test_rust_source_splices_a_file_with_the_rust_pump(
     rust_side: str, payload_file: pathlib.Path
 ) -> None:
-    result, hops = _observe(_cat(2), stdin=payload_file)
+    result, hops = _observe(_cat(2), stdin=payload_file, timeout=BOUND)
     assert result.stdout == PAYLOAD
     assert _of(hops, HopKind.SOURCE) == [(RUST, HopPump.RUST, False, len(PAYLOAD))]
 
@@ -120,7 +125,7 @@ def test_rust_source_writes_memory_and_iterables_with_the_python_writer(
     inputs: dict[str, StdinInput] = {"bytes": PAYLOAD, "str": data, "async-iterable": chunks()}
     stdin = inputs[kind]
     expected = data.encode() if kind == "str" else PAYLOAD
-    result, hops = _observe(_cat(), stdin=stdin)
+    result, hops = _observe(_cat(), stdin=stdin, timeout=BOUND)
     assert result.stdout == expected
     assert _of(hops, HopKind.SOURCE) == [(RUST, HopPump.PYTHON, False, len(expected))]
 
@@ -129,7 +134,7 @@ def test_rust_source_with_unusable_descriptors_falls_back_without_losing_bytes(
     rust_side: str, payload_file: pathlib.Path
 ) -> None:
     with simulate_unusable_descriptors():
-        result, hops = _observe(_cat(2), stdin=payload_file)
+        result, hops = _observe(_cat(2), stdin=payload_file, timeout=BOUND)
     assert result.stdout == PAYLOAD
     assert _of(hops, HopKind.SOURCE) == [(RUST, HopPump.PYTHON, True, len(PAYLOAD))]
 
@@ -138,7 +143,7 @@ def test_rust_source_pump_stops_quietly_when_the_stage_stops_reading(
     rust_side: str, payload_file: pathlib.Path
 ) -> None:
     head = sh.make("head")("-c", "5")
-    result, hops = _observe(Pipeline((head,)), stdin=payload_file)
+    result, hops = _observe(Pipeline((head,)), stdin=payload_file, timeout=BOUND)
     assert result.ok
     assert result.stdout == PAYLOAD[:5]
     [source] = [hop for hop in hops if hop.kind is HopKind.SOURCE]
@@ -242,7 +247,7 @@ def test_python_sink_uses_the_python_consumer(monkeypatch: pytest.MonkeyPatch) -
 
 def test_rust_sink_reads_text_with_the_native_consumer(rust_side: str) -> None:
     fds = open_fds()
-    result, hops = _observe(_cat(2), stdin=PAYLOAD, text=True)
+    result, hops = _observe(_cat(), stdin=PAYLOAD, text=True)
     expected = PAYLOAD.decode("utf-8", errors="replace")
     assert result.stdout == expected
     assert _of(hops, HopKind.SINK) == [(RUST, HopPump.RUST, False, len(expected.encode()))]

@@ -11,7 +11,7 @@ import typing as typ
 import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 
-from cuprum import CAT, sh
+from cuprum import CAT, Pipeline, sh
 from cuprum._backend import BACKEND_ENV_VAR, NATIVE_MODULE_NAME, _check_rust_available
 from cuprum._pipeline_streams import (
     HopKind,
@@ -77,21 +77,27 @@ def descriptors(world: World, state: str) -> None:
     world.unusable = state == "unusable"
 
 
-@when(parsers.parse("I run cat | cat on a 1 MiB {source} capturing {capture}"))
-def run_cat(world: World, source: str, capture: str, capsys: pytest.CaptureFixture[str]) -> None:
+@when(parsers.parse("I run {stages} on a 1 MiB {source} capturing {capture}"))
+def run_cat(
+    world: World, stages: str, source: str, capture: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = world.tmp_path / "payload.bin"
     path.write_bytes(world.payload)
     stdin = path if source == "file" else world.payload
-    text = capture != "bytes"
+    text = capture != "all bytes"
+    # A bounded run fails fast if a hop hangs; "all ..." runs need no
+    # timeout, so that the native consumer may serve the sink.
     by_capture: dict[str, dict[str, typ.Any]] = {
+        "text": {"timeout": 10.0},
         "echoed text": {"echo": True},
-        "with timeout": {"timeout": 30.0},
+        "with timeout": {"timeout": 10.0},
     }
     options = by_capture.get(capture, {})
     cat = sh.make(CAT)
     blocker = simulate_unusable_descriptors() if world.unusable else contextlib.nullcontext()
     with blocker, observe_hops(list(HopKind)) as hops:
-        world.result = (cat() | cat()).run_sync(stdin=stdin, text=text, **options)
+        pipeline = Pipeline(tuple(cat() for _ in stages.split("-")))
+        world.result = pipeline.run_sync(stdin=stdin, text=text, **options)
     capsys.readouterr()  # echoed output is not under test here
     world.hops = list(hops)
     world.expected = world.payload.decode("utf-8", errors="replace") if text else world.payload
