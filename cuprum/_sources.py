@@ -20,7 +20,7 @@ import io
 import os
 import stat
 import typing as typ
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterable
 
 from cuprum._options import StdinInput
 from cuprum._streams import PUMP_CHUNK_SIZE, close_writer
@@ -156,13 +156,13 @@ def open_source(stdin: StdinInput | None) -> Source | None:
     raise TypeError(msg)
 
 
-async def _memory_chunks(data: bytes) -> AsyncIterator[bytes]:
+async def _memory_chunks(data: bytes) -> AsyncGenerator[bytes, None]:
     view = memoryview(data)
     for start in range(0, len(view), PUMP_CHUNK_SIZE):
         yield bytes(view[start : start + PUMP_CHUNK_SIZE])
 
 
-async def _regular_file_chunks(fd: int) -> AsyncIterator[bytes]:
+async def _regular_file_chunks(fd: int) -> AsyncGenerator[bytes, None]:
     # A regular file never makes read() wait for a peer (the page cache or
     # the disk answers), and the event loop cannot poll one, so it is read
     # directly, one chunk per turn of the loop.
@@ -170,7 +170,7 @@ async def _regular_file_chunks(fd: int) -> AsyncIterator[bytes]:
         yield chunk
 
 
-async def _stream_chunks(fd: int) -> AsyncIterator[bytes]:
+async def _stream_chunks(fd: int) -> AsyncGenerator[bytes, None]:
     # Pipes, sockets and character devices can wait for a peer: read them
     # through the event loop. The transport owns (and closes) a duplicate.
     loop = asyncio.get_running_loop()
@@ -184,11 +184,9 @@ async def _stream_chunks(fd: int) -> AsyncIterator[bytes]:
         transport.close()
 
 
-def _chunks(source: Source) -> AsyncIterable[bytes]:
+def _own_chunks(source: MemorySource | FileSource) -> AsyncGenerator[bytes, None]:
     if isinstance(source, MemorySource):
         return _memory_chunks(source.data)
-    if isinstance(source, IterableSource):
-        return source.chunks
     if stat.S_ISREG(os.fstat(source.fd).st_mode):
         return _regular_file_chunks(source.fd)
     return _stream_chunks(source.fd)
@@ -213,8 +211,13 @@ async def write_source(source: Source, writer: asyncio.StreamWriter) -> int:
         If an async iterable yields something other than bytes-like data.
     """
     delivered = 0
+    own: AsyncGenerator[bytes, None] | None = None
+    if isinstance(source, IterableSource):
+        chunks = source.chunks
+    else:
+        chunks = own = _own_chunks(source)
     try:
-        async for chunk in _chunks(source):
+        async for chunk in chunks:
             # A caller's iterable may yield anything, whatever its annotation.
             item: object = chunk
             if not isinstance(item, bytes | bytearray | memoryview):
@@ -226,5 +229,9 @@ async def write_source(source: Source, writer: asyncio.StreamWriter) -> int:
     except _DOWNSTREAM_GONE:
         pass
     finally:
+        if own is not None:
+            # Stopping early must not leave a read transport open until the
+            # generator is garbage-collected. A caller's iterable is theirs.
+            await own.aclose()
         await close_writer(writer)
     return delivered
