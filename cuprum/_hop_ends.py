@@ -167,7 +167,7 @@ async def _consume_with_rust(reader: asyncio.StreamReader, sink: OutputSink, fd:
         abandon_reader(reader)
     sink.feed_text(text)
     # The native consumer reports text, not a byte count: count its UTF-8.
-    return len(text.encode("utf-8"))
+    return len(text.encode())
 
 
 def _native_may_consume(reader: asyncio.StreamReader, sink: OutputSink, *, bounded: bool) -> bool:
@@ -228,7 +228,9 @@ async def dispatch_sink_hop(
 
 
 async def _consume_with_python(reader: asyncio.StreamReader, sink: OutputSink) -> int:
-    """Read the last stage's stdout with the Python consumer; count the bytes."""
-    before = sink.bytes_fed
+    """Read the last stage's stdout with the Python consumer; count the bytes.
+
+    Each run has a fresh sink, so what it was fed is what this hop moved.
+    """
     await consume_stream(reader, sink)
-    return sink.bytes_fed - before
+    return sink.bytes_fed
