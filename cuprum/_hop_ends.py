@@ -34,6 +34,7 @@ swallowed, and both seams of :mod:`cuprum._pipeline_streams`
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib
 import os
 import typing as typ
@@ -41,6 +42,7 @@ import typing as typ
 from cuprum._backend import NATIVE_MODULE_NAME, StreamBackend, get_stream_backend
 from cuprum._hop_threads import run_on_hop_thread
 from cuprum._pipeline_streams import (
+    _CANCEL_SIGNAL,
     HopKind,
     HopPump,
     HopRecord,
@@ -52,6 +54,7 @@ from cuprum._pipeline_streams import (
     _notify,
     _pump_owned_fds,
 )
+from cuprum._pipes import enlarge_pipe
 from cuprum._sources import FileSource, Source, write_source
 from cuprum._streams import (
     OutputSink,
@@ -76,17 +79,26 @@ async def _pump_file_with_rust(writer: asyncio.StreamWriter, fds: tuple[int, int
     """Splice a file source into the first stage with the Rust pump.
 
     The pump works on duplicates of both descriptors (closed by its thread)
-    and can be woken through ``cancel_fd`` if the run is cancelled. A stage
-    that stops reading early ends the pump quietly (``EPIPE``).
+    and is woken through ``cancel_fd`` if the run is cancelled; the hop then
+    ends only after the thread has. A stage that stops reading early ends the
+    pump quietly (``EPIPE``).
     """
     pump = _load_native_pump()
     try:
         reader_fd, writer_fd = _dup_pair(fds)
+        enlarge_pipe(writer_fd)  # best effort, like the hop pipes cuprum makes
         cancel_read, cancel_write = os.pipe()
         try:
-            return await run_on_hop_thread(_pump_owned_fds, pump, reader_fd, writer_fd, cancel_read)
+            return await run_on_hop_thread(
+                _pump_owned_fds,
+                pump,
+                reader_fd,
+                writer_fd,
+                cancel_read,
+                wake=functools.partial(os.write, cancel_write, _CANCEL_SIGNAL),
+            )
         finally:
-            # Normally a no-op; if this task was cancelled, the pump wakes up.
+            # Frees the descriptor; if the pump still waits, it wakes up.
             os.close(cancel_write)
     finally:
         await close_writer(writer)

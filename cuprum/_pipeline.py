@@ -21,6 +21,7 @@ from cuprum._errors import (
 from cuprum._hop_ends import dispatch_sink_hop, dispatch_source_hop
 from cuprum._options import RunKwargs, RunOptions
 from cuprum._pipeline_streams import _pump_stream_dispatch
+from cuprum._pipes import create_pipe
 from cuprum._process_groups import NEW_GROUP, stop_groups
 from cuprum._sources import FileSource, Source, open_source
 from cuprum._streams import OutputSink, abandon_reader, consume_stream
@@ -303,7 +304,7 @@ class _PipelineRun:
         pump (or consumer) moves the bytes: a fast stage cannot finish into
         asyncio's buffer and deprive the Rust pump of its descriptor.
         """
-        read_fd, write_fd = os.pipe()
+        read_fd, write_fd = create_pipe()
         try:
             process = await asyncio.create_subprocess_exec(
                 *stage.argv,

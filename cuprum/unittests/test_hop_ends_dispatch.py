@@ -140,15 +140,17 @@ def test_rust_source_with_unusable_descriptors_falls_back_without_losing_bytes(
 
 
 def test_rust_source_pump_stops_quietly_when_the_stage_stops_reading(
-    rust_side: str, payload_file: pathlib.Path
+    rust_side: str, tmp_path: pathlib.Path
 ) -> None:
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(4 * 1024 * 1024))  # more than a (1 MiB) pipe holds
     head = sh.make("head")("-c", "5")
-    result, hops = _observe(Pipeline((head,)), stdin=payload_file, timeout=BOUND)
+    result, hops = _observe(Pipeline((head,)), stdin=big, timeout=BOUND)
     assert result.ok
-    assert result.stdout == PAYLOAD[:5]
+    assert result.stdout == big.read_bytes()[:5]
     [source] = [hop for hop in hops if hop.kind is HopKind.SOURCE]
     assert (source.backend, source.pump, source.forced_fallback) == (RUST, HopPump.RUST, False)
-    assert source.bytes_moved < len(PAYLOAD)
+    assert source.bytes_moved < big.stat().st_size
 
 
 def _run(scenario: Callable[[], Awaitable[typ.Any]]) -> typ.Any:
