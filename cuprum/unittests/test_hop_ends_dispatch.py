@@ -353,3 +353,34 @@ def test_text_mode_file_source_is_not_binary(tmp_path: pathlib.Path) -> None:
     path.write_text("x")
     with open(path, encoding="utf-8") as handle, pytest.raises(TypeError, match="binary"):
         _cat().run_sync(stdin=typ.cast(io.BufferedReader, handle))
+
+
+@pytest.mark.parametrize("hop", ["source", "sink"])
+def test_an_explicit_backend_wins_over_the_environment_on_end_hops(
+    monkeypatch: pytest.MonkeyPatch, native_absent: None, hop: str
+) -> None:
+    """Forced rust without the extension would raise; the run's PYTHON is used."""
+    monkeypatch.setenv(BACKEND_ENV_VAR, "rust")
+
+    async def scenario() -> tuple[str | bytes, list[HopRecord]]:
+        writer, read_fd = await _writer_on_pipe()
+        with observe_hops([HopKind.SOURCE, HopKind.SINK]) as hops:
+            if hop == "source":
+                await dispatch_source_hop(MemorySource(b"explicit"), writer, backend=PY)
+                value: str | bytes = os.read(read_fd, 100)
+            else:
+                reader = asyncio.StreamReader()
+                reader.feed_data(b"explicit")
+                reader.feed_eof()
+                sink = OutputSink()
+                await dispatch_sink_hop(reader, sink, bounded=False, backend=PY)
+                writer.close()
+                value = sink.value
+        os.close(read_fd)
+        return value, hops
+
+    value, hops = _run(scenario)
+    assert value in (b"explicit", "explicit")
+    assert [(h.backend, h.pump, h.forced_fallback, h.bytes_moved) for h in hops] == [
+        (PY, HopPump.PYTHON, False, 8)
+    ]
