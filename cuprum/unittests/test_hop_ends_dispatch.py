@@ -16,6 +16,7 @@ import io
 import os
 import pathlib
 import sys
+import threading
 import time
 import typing as typ
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -23,7 +24,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 
 from cuprum import CAT, Pipeline, TimeoutExpired, sh
-from cuprum._backend import BACKEND_ENV_VAR, NATIVE_MODULE_NAME, StreamBackend
+from cuprum._backend import (
+    BACKEND_ENV_VAR,
+    NATIVE_MODULE_NAME,
+    StreamBackend,
+    _check_rust_available,
+)
 from cuprum._hop_ends import dispatch_sink_hop, dispatch_source_hop
 from cuprum._options import StdinInput
 from cuprum._pipeline_streams import (
@@ -384,3 +390,50 @@ def test_an_explicit_backend_wins_over_the_environment_on_end_hops(
     assert [(h.backend, h.pump, h.forced_fallback, h.bytes_moved) for h in hops] == [
         (PY, HopPump.PYTHON, False, 8)
     ]
+
+
+class _SlowToStop(StandInNative):
+    """The stand-in pump, taking a while to unwind once cancelled."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.returned = threading.Event()
+
+    def rust_pump_stream(
+        self, reader_fd: int, writer_fd: int, buffer_size: int = 65536, cancel_fd: int = -1
+    ) -> int:
+        try:
+            moved = super().rust_pump_stream(reader_fd, writer_fd, buffer_size, cancel_fd)
+            time.sleep(0.5)
+            return moved
+        finally:
+            self.returned.set()
+
+
+def test_a_cancelled_rust_source_hop_ends_after_its_pump_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Nothing of a cancelled source hop (thread, descriptors) outlives its task."""
+    native = _SlowToStop()
+    monkeypatch.setitem(sys.modules, NATIVE_MODULE_NAME, native)
+    _check_rust_available.cache_clear()
+
+    async def scenario() -> tuple[bool, bool]:
+        writer, down_read = await _writer_on_pipe()
+        source_read, source_write = os.pipe()
+        baseline = open_fds()
+        task = asyncio.create_task(
+            dispatch_source_hop(FileSource(source_read, "pipe"), writer, backend=RUST)
+        )
+        await asyncio.sleep(0.3)  # the pump waits on an empty pipe held open
+        assert open_fds() > baseline
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        outcome = native.returned.is_set(), open_fds() <= baseline
+        for fd in (source_write, source_read, down_read):
+            os.close(fd)
+        return outcome
+
+    assert _run(scenario) == (True, True)
+    assert native.calls == 1
