@@ -258,9 +258,14 @@ def _run_selected(backend: str, *, stages: int, nbytes: int, label: str) -> floa
 
 def stdin_supported() -> bool:
     """Return whether this cuprum's ``Pipeline.run`` accepts ``stdin=``."""
-    from cuprum import Pipeline
+    import cuprum
 
-    return "stdin" in inspect.signature(Pipeline.run).parameters
+    if "stdin" in inspect.signature(cuprum.Pipeline.run).parameters:
+        return True
+    # The run options are shared keyword arguments (``**options``), defined
+    # once by ``cuprum.RunOptions``.
+    options = getattr(cuprum, "RunOptions", None)
+    return options is not None and "stdin" in options.__dataclass_fields__
 
 
 @contextlib.contextmanager

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from cuprum import sh
 from cuprum._backend import StreamBackend, get_stream_backend, is_rust_available
-from cuprum._command import CommandResult, SafeCmd
+from cuprum._command import BytesCommandResult, CommandResult, SafeCmd
 from cuprum._errors import (
     InvalidWorkingDirectoryError,
     ProgramNotFoundError,
     TimeoutExpired,
 )
-from cuprum._pipeline import Pipeline, PipelineResult
+from cuprum._options import RunKwargs, RunOptions, StdinInput
+from cuprum._pipeline import BytesPipelineResult, Pipeline, PipelineResult
 from cuprum._programs import (
     CAT,
     DEFAULT_CATALOGUE,
@@ -51,6 +52,8 @@ __all__ = [
     "TRUE",
     "WC",
     "YES",
+    "BytesCommandResult",
+    "BytesPipelineResult",
     "CommandResult",
     "InvalidWorkingDirectoryError",
     "Pipeline",
@@ -59,7 +62,10 @@ __all__ = [
     "ProgramCatalogue",
     "ProgramEntry",
     "ProgramNotFoundError",
+    "RunKwargs",
+    "RunOptions",
     "SafeCmd",
+    "StdinInput",
     "StreamBackend",
     "TimeoutExpired",
     "UnknownProgramError",

@@ -13,17 +13,19 @@ class TimeoutExpired(TimeoutError):
     timeout
         The timeout, in seconds, that expired.
     stdout
-        The last stage's standard output captured before termination.
+        The last stage's standard output captured before termination:
+        ``str``, or ``bytes`` when the run had ``text=False``.
     stderr
-        Each stage's standard error captured before termination.
+        Each stage's standard error captured before termination (``str``,
+        or ``bytes`` when the run had ``text=False``).
     """
 
     def __init__(
         self,
         argv: tuple[tuple[str, ...], ...],
         timeout: float,
-        stdout: str,
-        stderr: tuple[str, ...],
+        stdout: str | bytes,
+        stderr: tuple[str | bytes, ...],
     ) -> None:
         pipeline = " | ".join(" ".join(stage) for stage in argv)
         super().__init__(f"{pipeline!r} timed out after {timeout:g} s")

@@ -1,5 +1,7 @@
 """Routing of each inter-stage hop to a stream pump.
 
+Source and sink hops (a run's two ends) are routed by :mod:`cuprum._hop_ends`.
+
 Dispatch rules (see ``docs/cuprum-design.md``):
 
 ==========  ========================  ==========================================
@@ -37,7 +39,7 @@ import importlib
 import os
 import selectors
 import typing as typ
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from cuprum._backend import NATIVE_MODULE_NAME, StreamBackend, get_stream_backend
 from cuprum._hop_threads import run_on_hop_thread
@@ -61,6 +63,17 @@ class HopPump(enum.Enum):
     RUST = "rust"
 
 
+class HopKind(enum.Enum):
+    """Where a hop sits in a run (see the hop-kinds table in the design doc)."""
+
+    SOURCE = "source"
+    """From the ``stdin=`` input into the first stage."""
+    INTER_STAGE = "inter-stage"
+    """From one stage's stdout into the next stage's stdin."""
+    SINK = "sink"
+    """From the last stage's stdout into the captured result."""
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class HopRecord:
     """What happened on one hop, as seen by :func:`observe_hops`.
@@ -74,16 +87,21 @@ class HopRecord:
     forced_fallback
         ``True`` when RUST was selected but the descriptors were unusable.
     bytes_moved
-        Bytes delivered to the downstream stage.
+        Bytes delivered to the downstream stage (for a sink hop: captured).
+    kind
+        Which kind of hop it was.
     """
 
     backend: StreamBackend
     pump: HopPump
     forced_fallback: bool
     bytes_moved: int
+    kind: HopKind = HopKind.INTER_STAGE
 
 
-_hop_observers: contextvars.ContextVar[tuple[list[HopRecord], ...]] = contextvars.ContextVar(
+_Observer = tuple[list[HopRecord], frozenset[HopKind]]
+
+_hop_observers: contextvars.ContextVar[tuple[_Observer, ...]] = contextvars.ContextVar(
     "cuprum_hop_observers", default=()
 )
 _descriptors_unusable: contextvars.ContextVar[bool] = contextvars.ContextVar(
@@ -92,10 +110,19 @@ _descriptors_unusable: contextvars.ContextVar[bool] = contextvars.ContextVar(
 
 
 @contextlib.contextmanager
-def observe_hops() -> Iterator[list[HopRecord]]:
-    """Collect a :class:`HopRecord` for every hop dispatched inside the block."""
+def observe_hops(
+    kinds: Iterable[HopKind] = (HopKind.INTER_STAGE,),
+) -> Iterator[list[HopRecord]]:
+    """Collect a :class:`HopRecord` for every hop dispatched inside the block.
+
+    Parameters
+    ----------
+    kinds
+        The hop kinds to record; inter-stage hops only by default (so that
+        ``len(records)`` is the number of pipes between stages).
+    """
     records: list[HopRecord] = []
-    token = _hop_observers.set((*_hop_observers.get(), records))
+    token = _hop_observers.set((*_hop_observers.get(), (records, frozenset(kinds))))
     try:
         yield records
     finally:
@@ -113,8 +140,9 @@ def simulate_unusable_descriptors() -> Iterator[None]:
 
 
 def _notify(record: HopRecord) -> None:
-    for records in _hop_observers.get():
-        records.append(record)
+    for records, kinds in _hop_observers.get():
+        if record.kind in kinds:
+            records.append(record)
 
 
 def _pipe_fileno(pipe: object) -> int | None:

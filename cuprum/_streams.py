@@ -1,4 +1,4 @@
-"""The pure-Python stream pump and the incremental output consumer."""
+"""The pure-Python stream pump and the incremental output consumer (sink)."""
 
 from __future__ import annotations
 
@@ -42,6 +42,15 @@ def take_buffered_bytes(reader: asyncio.StreamReader) -> bytes:
     data = bytes(buffer)
     buffer.clear()
     return data
+
+
+def has_buffered_bytes(reader: asyncio.StreamReader) -> bool:
+    """Whether ``reader`` holds bytes it read but has not handed out yet.
+
+    Reads the private ``_buffer`` attribute, as :func:`take_buffered_bytes`.
+    """
+    buffer = getattr(reader, "_buffer", None)
+    return bool(buffer)
 
 
 def abandon_reader(reader: asyncio.StreamReader) -> None:
@@ -137,34 +146,88 @@ async def _pump_by_splice(
 
 
 class OutputSink:
-    """Accumulates decoded text so partial output survives cancellation.
+    """Accumulates captured output so partial output survives cancellation.
 
-    Decoding is incremental UTF-8 with ``errors="replace"``: a multi-byte
-    character split across reads is decoded once both halves arrive.
+    With ``text=True`` (the default) decoding is incremental UTF-8 with
+    ``errors="replace"``: a multi-byte character split across reads is
+    decoded once both halves arrive. With ``text=False`` the bytes are kept
+    as they are.
+
+    Parameters
+    ----------
+    echo
+        A text stream to copy output to as it arrives (``None``: no echo).
+        Undecoded output is echoed to its binary ``buffer`` when it has one.
+    text
+        Decode the output (``True``) or keep ``bytes`` (``False``).
     """
 
-    def __init__(self, echo: typ.TextIO | None = None) -> None:
-        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    def __init__(self, echo: typ.TextIO | None = None, *, text: bool = True) -> None:
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace") if text else None
         self._parts: list[str] = []
+        self._chunks: list[bytes] = []
         self._echo = echo
+        self.bytes_fed = 0
+        """Bytes fed so far (not counting text from the native consumer)."""
+
+    @property
+    def echoes(self) -> bool:
+        """Whether output is copied to an echo stream as it arrives."""
+        return self._echo is not None
+
+    @property
+    def decodes(self) -> bool:
+        """Whether this sink decodes its input to text."""
+        return self._decoder is not None
 
     def feed(self, data: bytes, *, final: bool = False) -> None:
-        """Decode ``data`` and append it (``final`` flushes a dangling prefix)."""
-        text = self._decoder.decode(data, final)
+        """Take ``data`` (``final`` flushes a dangling partial character)."""
+        self.bytes_fed += len(data)
+        if self._decoder is None:
+            if data:
+                self._chunks.append(bytes(data))
+                self._echo_bytes(data)
+            return
+        self.feed_text(self._decoder.decode(data, final))
+
+    def feed_text(self, text: str) -> None:
+        """Append already decoded text (from the native consumer)."""
         if text:
             self._parts.append(text)
             if self._echo is not None:
                 self._echo.write(text)
                 self._echo.flush()
 
+    def _echo_bytes(self, data: bytes) -> None:
+        if self._echo is None:
+            return
+        self._echo.flush()
+        buffer = getattr(self._echo, "buffer", None)
+        if buffer is None:
+            self._echo.write(data.decode("utf-8", errors="replace"))
+            self._echo.flush()
+            return
+        buffer.write(data)
+        buffer.flush()
+
     @property
     def text(self) -> str:
-        """Everything decoded so far."""
+        """Everything decoded so far (empty for an undecoding sink)."""
         return "".join(self._parts)
 
+    @property
+    def data(self) -> bytes:
+        """Every byte kept so far (empty for a decoding sink)."""
+        return b"".join(self._chunks)
 
-async def consume_stream(reader: asyncio.StreamReader, sink: OutputSink) -> str:
-    """Read ``reader`` to EOF into ``sink`` and return the decoded text.
+    @property
+    def value(self) -> str | bytes:
+        """The output so far: :attr:`text` when decoding, else :attr:`data`."""
+        return self.text if self.decodes else self.data
+
+
+async def consume_stream(reader: asyncio.StreamReader, sink: OutputSink) -> str | bytes:
+    """Read ``reader`` to EOF into ``sink`` and return what it captured.
 
     Parameters
     ----------
@@ -176,13 +239,17 @@ async def consume_stream(reader: asyncio.StreamReader, sink: OutputSink) -> str:
 
     Returns
     -------
-    str
-        The whole decoded output.
+    str or bytes
+        The whole output (see :attr:`OutputSink.value`).
     """
+    transport = reader_transport(reader)
+    if transport is not None:
+        # The sink hop hands over its reader paused; this consumer reads.
+        transport.resume_reading()
     while True:
         chunk = await reader.read(PUMP_CHUNK_SIZE)
         if not chunk:
             break
         sink.feed(chunk)
     sink.feed(b"", final=True)
-    return sink.text
+    return sink.value

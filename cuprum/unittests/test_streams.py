@@ -135,7 +135,7 @@ def test_sink_matches_one_shot_decoding_for_any_split(
 
 
 def test_consume_stream_reads_to_eof_and_returns_the_text() -> None:
-    async def scenario() -> tuple[str, str]:
+    async def scenario() -> tuple[str | bytes, str]:
         reader = asyncio.StreamReader()
         data = "€".encode() * (PUMP_CHUNK_SIZE // 3 + 5) + b"\xe2"
         reader.feed_data(data)

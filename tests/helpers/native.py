@@ -100,13 +100,15 @@ class StandInNative(types.ModuleType):
     """A pure-Python module with the native extension's interface.
 
     Lets the Rust *pathway* (descriptor hand-over, flushing, thread off-load)
-    run on machines without the compiled extension. ``calls`` counts pumps.
+    run on machines without the compiled extension. ``calls`` counts pumps,
+    ``consumed`` counts native-consumer calls.
     """
 
     def __init__(self, *, available: bool = True) -> None:
         super().__init__(NATIVE_MODULE_NAME)
         self.available = available
         self.calls = 0
+        self.consumed = 0
         self.fail_after: int | None = None
 
     def is_available(self) -> bool:
@@ -125,6 +127,20 @@ class StandInNative(types.ModuleType):
             os.read(reader_fd, self.fail_after)
             raise OSError(5, "stand-in pump failed mid-stream")
         return python_stand_in_pump(reader_fd, writer_fd, cancel_fd=cancel_fd)
+
+    def rust_consume_stream(self, fd: int, buffer_size: int = PUMP_CHUNK) -> str:
+        """Read ``fd`` to EOF and decode it, like the native consumer."""
+        self.consumed += 1
+        chunks: list[bytes] = []
+        while True:
+            try:
+                chunk = os.read(fd, buffer_size)
+            except BlockingIOError:
+                _wait(fd, for_write=False)
+                continue
+            if not chunk:
+                return b"".join(chunks).decode("utf-8", errors="replace")
+            chunks.append(chunk)
 
 
 BROKEN_BUILD_ERROR = ImportError(
