@@ -35,6 +35,7 @@ from cuprum._programs import (
     ProgramEntry,
     UnknownProgramError,
 )
+from cuprum._version import __version__
 
 __all__ = [
     "CAT",
@@ -63,6 +64,7 @@ __all__ = [
     "StreamBackend",
     "TimeoutExpired",
     "UnknownProgramError",
+    "__version__",
     "get_stream_backend",
     "is_rust_available",
     "sh",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import pathlib
 import sys
 import typing as typ
@@ -9,6 +10,7 @@ import warnings
 
 import pytest
 
+import cuprum
 from cuprum import StreamBackend, get_stream_backend, is_rust_available
 from cuprum._backend import (
     BACKEND_ENV_VAR,
@@ -378,6 +380,11 @@ def install_native_distribution(
 
 def test_native_distribution_name() -> None:
     assert NATIVE_DISTRIBUTION == "cuprum-rust-backend"
+
+
+def test_cuprums_version_is_its_installed_distributions() -> None:
+    """The probe's reference is the version pip installed cuprum at."""
+    assert cuprum.__version__ == __version__ == importlib.metadata.version("cuprum")
 
 
 def test_installed_native_version_reads_the_distribution_metadata(
