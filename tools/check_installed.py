@@ -61,6 +61,10 @@ PATHWAY_SUITES = (
     "cuprum/unittests/test_native_stub.py",
     "cuprum/unittests/test_streams.py",
     "cuprum/unittests/test_pipeline.py",
+    "cuprum/unittests/test_pathway_scale.py",
+    "cuprum/unittests/test_hop_threads.py",
+    "cuprum/unittests/test_pipes.py",
+    "cuprum/unittests/test_splice_pump.py",
     "tests/behaviour",
 )
 # What the suites import or read besides cuprum itself.
