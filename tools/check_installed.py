@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -70,6 +71,7 @@ PATHWAY_SUITES = (
 # What the suites import or read besides cuprum itself.
 SUITE_SUPPORT = ("conftest.py", "setup.cfg", "features", "tests/__init__.py", "tests/helpers")
 TEST_TOOLS = ("pytest", "pytest-bdd", "hypothesis")
+SIBLING_IMPORT = re.compile(r"^(\s*(?:from|import)\s+)cuprum\.unittests\.", re.MULTILINE)
 
 
 class CheckError(RuntimeError):
@@ -191,17 +193,25 @@ def dev_pins() -> list[str]:
 def copy_suites(dest: Path) -> Path:
     """Copy the pathway suites and their support files to ``dest``.
 
-    ``cuprum/unittests`` becomes ``unittests`` so that nothing named
-    ``cuprum`` exists there to shadow the installed package.
+    ``cuprum/unittests`` (which the wheel does not ship) becomes
+    ``unittests`` so that nothing named ``cuprum`` exists there to shadow
+    the installed package; imports between its modules are rewritten to
+    match (``from cuprum.unittests.x`` becomes ``from unittests.x``).
     """
-    for name in (*SUITE_SUPPORT, *PATHWAY_SUITES, "cuprum/unittests/__init__.py"):
+    ignore = shutil.ignore_patterns("__pycache__")
+    for name in (*SUITE_SUPPORT, *PATHWAY_SUITES):
         source = REPO_ROOT / name
         target = dest / name.removeprefix("cuprum/")
         if source.is_dir():
-            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copytree(source, target, ignore=ignore, dirs_exist_ok=True)
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target)
+    for module in sorted((REPO_ROOT / "cuprum" / "unittests").glob("*.py")):
+        text = module.read_text(encoding="utf-8")
+        (dest / "unittests" / module.name).write_text(
+            SIBLING_IMPORT.sub(r"\1unittests.", text), encoding="utf-8"
+        )
     return dest
 
 
