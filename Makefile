@@ -14,7 +14,7 @@ BASE ?=
 .DEFAULT_GOAL := help
 .PHONY: help venv develop native native-clean test test-pure test-native lint \
         typecheck fmt check-fmt coverage mutate mutate-report mutate-diff mutate-baseline bench \
-        rust-check clean
+        rust-check clean test-installed lint-workflows workflow-tools
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -49,6 +49,23 @@ test-pure: native-clean ## Run the suites with the extension absent
 
 test-native: native ## Run the suites with the extension built (none may skip)
 	CUPRUM_EXPECT_NATIVE=present $(PY) -m pytest $(PYTEST_ARGS)
+
+test-installed: $(STAMP) ## Build sdist + both wheels, install outside the checkout, run the pathway suites
+ifeq ($(HAVE_CARGO),yes)
+	$(PY) -m tools.check_installed
+else
+	@echo "cargo not found: cannot build the native wheel, skipped the installed-package check"
+endif
+
+WORKFLOWS_STAMP := $(VENV)/.workflows-installed
+$(WORKFLOWS_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,workflows]'
+	touch $(WORKFLOWS_STAMP)
+
+workflow-tools: $(WORKFLOWS_STAMP) ## Install actionlint (the `workflows` extra; downloads from GitHub)
+
+lint-workflows: $(WORKFLOWS_STAMP) ## actionlint over .github/workflows/*.yml
+	$(VENV)/bin/actionlint .github/workflows/*.yml
 
 rust-check: ## cargo fmt --check, clippy -D warnings, cargo test
 	cd rust_extension && cargo fmt --check && \

@@ -36,6 +36,7 @@ from cuprum._programs import (
     ProgramEntry,
     UnknownProgramError,
 )
+from cuprum._version import __version__
 
 __all__ = [
     "CAT",
@@ -69,6 +70,7 @@ __all__ = [
     "StreamBackend",
     "TimeoutExpired",
     "UnknownProgramError",
+    "__version__",
     "get_stream_backend",
     "is_rust_available",
     "sh",

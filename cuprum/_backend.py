@@ -16,6 +16,13 @@ other       ``ValueError`` quoting the value and listing the valid ones
 
 Values are matched after stripping whitespace and ignoring case.
 
+The extension ships in its own distribution, ``cuprum-rust-backend``
+(``pip install "cuprum[rust]"``). When that distribution is installed, its
+version must equal cuprum's: a mismatched pump counts as broken (a warning
+under ``auto``, the ``ImportError`` under ``rust``). An extension without
+distribution metadata was built into a source checkout by ``make native``,
+from the same tree, and is accepted as it is.
+
 The decision logic lives in small undecorated functions (parse, probe,
 resolve) so that mutation testing can reach it; the two cached entry points,
 :func:`get_stream_backend` and :func:`_check_rust_available`, are thin
@@ -29,13 +36,20 @@ import dataclasses
 import enum
 import functools
 import importlib
+import importlib.metadata
 import os
 import warnings
 from collections.abc import Callable, Mapping
 
+from cuprum._version import __version__
+
 BACKEND_ENV_VAR = "CUPRUM_STREAM_BACKEND"
 NATIVE_MODULE_NAME = "cuprum._rust_backend_native"
-BUILD_HINT = "build it with `make develop` (needs cargo and maturin)"
+NATIVE_DISTRIBUTION = "cuprum-rust-backend"
+BUILD_HINT = (
+    f'install it with `pip install "cuprum[rust]=={__version__}"` (in a source '
+    "checkout, build it with `make develop`, which needs cargo and maturin)"
+)
 
 
 class StreamBackend(enum.Enum):
@@ -104,15 +118,41 @@ def _parse_backend_value(raw: str | None) -> StreamBackend:
     raise ValueError(msg)
 
 
+def _installed_native_version() -> str | None:
+    """Return the installed native distribution's version, if there is one.
+
+    Returns
+    -------
+    str | None
+        The version recorded in ``cuprum-rust-backend``'s metadata, or
+        ``None`` when no such distribution is installed (an extension built
+        into a source checkout has no metadata).
+    """
+    try:
+        return importlib.metadata.version(NATIVE_DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _version_mismatch_reason(installed: str) -> str:
+    """Explain a native distribution whose version is not cuprum's."""
+    return (
+        f"its version does not match cuprum's: {NATIVE_DISTRIBUTION} {installed} "
+        f"is installed but cuprum is {__version__}; install the matching pump with "
+        f'`pip install "{NATIVE_DISTRIBUTION}=={__version__}"` or uninstall it'
+    )
+
+
 def _probe_rust_extension() -> RustProbe:
     """Import the native extension and ask it whether it is usable.
 
     Returns
     -------
     RustProbe
-        ``available=True`` only when the module imports and its
-        ``is_available()`` returns true. A module that is simply absent is
-        unavailable but not broken; any other failure is ``broken``.
+        ``available=True`` only when the module imports, its distribution
+        (if installed as one) has cuprum's version and its ``is_available()``
+        returns true. A module that is simply absent is unavailable but not
+        broken; any other failure, a version mismatch included, is ``broken``.
     """
     try:
         module = importlib.import_module(NATIVE_MODULE_NAME)
@@ -130,6 +170,11 @@ def _probe_rust_extension() -> RustProbe:
             reason=f"importing {NATIVE_MODULE_NAME} failed: {exc}",
             broken=True,
         )
+    # Checked before calling into the module: a pump of another version may
+    # not keep the interface this cuprum calls.
+    installed = _installed_native_version()
+    if installed is not None and installed != __version__:
+        return RustProbe(available=False, reason=_version_mismatch_reason(installed), broken=True)
     try:
         reported = module.is_available()
     except Exception as exc:

@@ -32,6 +32,7 @@ from typing import TextIO
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_DIR = REPO_ROOT / "cuprum"
 MANIFEST = REPO_ROOT / "rust_extension" / "Cargo.toml"
+VERSION_CHECK = REPO_ROOT / "tools" / "check_versions.py"
 MODULE_STEM = "_rust_backend_native"
 EXTENSION_SUFFIXES = (".so", ".pyd")
 
@@ -178,9 +179,9 @@ def build_wheel(maturin: str, out_dir: Path) -> Path:
 def find_extension_member(wheel: zipfile.ZipFile) -> str:
     """Pick the compiled extension out of a wheel's members.
 
-    maturin places it at ``cuprum/_rust_backend_native*.so`` for a mixed
-    layout, or ``_rust_backend_native/_rust_backend_native*.so`` when the
-    crate is built on its own; either is accepted.
+    maturin places it at ``cuprum/_rust_backend_native*.so`` (the crate's
+    mixed layout, see ``rust_extension/pyproject.toml``); the older
+    ``_rust_backend_native/_rust_backend_native*.so`` is accepted too.
 
     Parameters
     ----------
@@ -260,6 +261,10 @@ def build() -> Path:
     maturin = require_tool("maturin")
     if not MANIFEST.is_file():
         msg = f"crate manifest not found: {MANIFEST}"
+        raise BuildError(msg)
+    # One version for cuprum and its pump: refuse to build a mismatched pair.
+    if subprocess.run([sys.executable, str(VERSION_CHECK)], check=False).returncode != 0:
+        msg = "cuprum and the native crate disagree on the version (see above)"
         raise BuildError(msg)
     with tempfile.TemporaryDirectory(prefix="cuprum-native-") as tmp:
         wheel = build_wheel(maturin, Path(tmp))

@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import pathlib
+import sys
 import typing as typ
 import warnings
 
 import pytest
 
+import cuprum
 from cuprum import StreamBackend, get_stream_backend, is_rust_available
 from cuprum._backend import (
     BACKEND_ENV_VAR,
+    NATIVE_DISTRIBUTION,
     NATIVE_MODULE_NAME,
     VALID_BACKEND_VALUES,
     RustProbe,
     _check_rust_available,
+    _installed_native_version,
     _parse_backend_value,
     _probe_rust_extension,
     _resolve_backend,
     _select_backend,
 )
+from cuprum._version import __version__
 from tests.helpers.native import StandInNative, install_stand_in, make_native_failing
 
 AVAILABLE = RustProbe(available=True)
@@ -136,8 +142,9 @@ def test_rust_without_extension_raises_import_error(probe: RustProbe) -> None:
     assert str(excinfo.value) == (
         "CUPRUM_STREAM_BACKEND=rust requires the native extension "
         f"cuprum._rust_backend_native, which is unavailable ({probe.reason}); "
-        "build it with `make develop` (needs cargo and maturin), or set "
-        "CUPRUM_STREAM_BACKEND=auto or python to use the pure-Python pump."
+        f'install it with `pip install "cuprum[rust]=={__version__}"` (in a source '
+        "checkout, build it with `make develop`, which needs cargo and maturin), or "
+        "set CUPRUM_STREAM_BACKEND=auto or python to use the pure-Python pump."
     )
     assert excinfo.value.name == NATIVE_MODULE_NAME
 
@@ -343,3 +350,125 @@ def test_broken_extension_warning_is_attributed_to_the_backend_module(
         warnings.filterwarnings("ignore", category=RuntimeWarning, module="cuprum._backend")
         _resolve_backend(StreamBackend.AUTO, _probe_rust_extension)
     assert filtered == []
+
+
+# --- the installed native distribution's version -----------------------------------
+#
+# Installed distributions are found through real metadata directories on
+# sys.path (the standard importlib.metadata machinery); a directory prepended
+# here is found before anything installed in the running environment.
+
+OTHER_VERSION = "9.9.9"
+MISMATCH_REASON = (
+    f"its version does not match cuprum's: cuprum-rust-backend {OTHER_VERSION} is "
+    f"installed but cuprum is {__version__}; install the matching pump with "
+    f'`pip install "cuprum-rust-backend=={__version__}"` or uninstall it'
+)
+
+
+def install_native_distribution(
+    monkeypatch: pytest.MonkeyPatch, root: pathlib.Path, version: str
+) -> None:
+    """Record a ``cuprum-rust-backend`` distribution of ``version`` on sys.path."""
+    info = root / f"cuprum_rust_backend-{version}.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: {NATIVE_DISTRIBUTION}\nVersion: {version}\n"
+    )
+    monkeypatch.syspath_prepend(str(root))
+
+
+def test_native_distribution_name() -> None:
+    assert NATIVE_DISTRIBUTION == "cuprum-rust-backend"
+
+
+def test_cuprums_version_is_its_installed_distributions() -> None:
+    """The probe's reference is the version pip installed cuprum at."""
+    assert cuprum.__version__ == __version__ == importlib.metadata.version("cuprum")
+
+
+def test_installed_native_version_reads_the_distribution_metadata(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path
+) -> None:
+    install_native_distribution(monkeypatch, tmp_path, OTHER_VERSION)
+
+    assert _installed_native_version() == OTHER_VERSION
+
+
+def test_installed_native_version_without_a_distribution_is_none(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path
+) -> None:
+    """A source checkout's `make native` build has no distribution metadata."""
+    monkeypatch.setattr(sys, "path", [str(tmp_path)])
+
+    assert _installed_native_version() is None
+
+
+def test_probe_rejects_a_native_distribution_of_another_version(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path
+) -> None:
+    stand_in = install_stand_in(monkeypatch)
+
+    def must_not_be_asked() -> bool:
+        msg = "a mismatched pump must not be called into"
+        raise AssertionError(msg)
+
+    monkeypatch.setattr(stand_in, "is_available", must_not_be_asked)
+    install_native_distribution(monkeypatch, tmp_path, OTHER_VERSION)
+
+    assert _probe_rust_extension() == RustProbe(
+        available=False, reason=MISMATCH_REASON, broken=True
+    )
+
+
+def test_probe_accepts_a_native_distribution_of_cuprums_version(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path
+) -> None:
+    install_stand_in(monkeypatch)
+    install_native_distribution(monkeypatch, tmp_path, __version__)
+
+    assert _probe_rust_extension() == RustProbe(available=True)
+
+
+def test_probe_accepts_an_extension_without_a_distribution(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path
+) -> None:
+    install_stand_in(monkeypatch)
+    monkeypatch.setattr(sys, "path", [str(tmp_path)])
+
+    assert _probe_rust_extension() == RustProbe(available=True)
+
+
+def test_auto_with_a_mismatched_pump_warns_and_uses_python(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path
+) -> None:
+    install_stand_in(monkeypatch)
+    install_native_distribution(monkeypatch, tmp_path, OTHER_VERSION)
+    monkeypatch.delenv(BACKEND_ENV_VAR, raising=False)
+
+    with pytest.warns(RuntimeWarning) as caught:
+        assert get_stream_backend() is StreamBackend.PYTHON
+
+    assert [str(w.message) for w in caught] == [
+        "cuprum: using the pure-Python stream pump because the native extension "
+        f"is broken: {MISMATCH_REASON}"
+    ]
+    assert is_rust_available() is False
+
+
+def test_forced_rust_with_a_mismatched_pump_raises_import_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path
+) -> None:
+    install_stand_in(monkeypatch)
+    install_native_distribution(monkeypatch, tmp_path, OTHER_VERSION)
+    monkeypatch.setenv(BACKEND_ENV_VAR, "rust")
+
+    with pytest.raises(ImportError) as excinfo:
+        get_stream_backend()
+
+    message = str(excinfo.value)
+    assert message.startswith(
+        f"CUPRUM_STREAM_BACKEND=rust requires the native extension {NATIVE_MODULE_NAME}, "
+        f"which is unavailable ({MISMATCH_REASON}); "
+    )
+    assert excinfo.value.name == NATIVE_MODULE_NAME

@@ -1,0 +1,1 @@
+"""Developer tools: native build, version check, installed-package check."""
