@@ -51,6 +51,10 @@ def test_add():
     assert add(2, 3) == 5
 
 
+def test_add_negative():
+    assert add(-1, 1) == 0
+
+
 def test_clamp_low():
     assert clamp(-5, 0, 10) == 0
 
