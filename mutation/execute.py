@@ -144,7 +144,7 @@ def _session(
             "-p",
             PLUGIN_NAME,
             "--rootdir=.",
-            "--tb=short",
+            "--tb=line",
             *config.tests,
         ],
         cwd=workspace,
