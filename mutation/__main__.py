@@ -22,6 +22,7 @@ from mutation.catalogue import load_catalogue
 from mutation.catalogue_source import catalogue_mutants
 from mutation.config import ConfigError, KitConfig, load_config
 from mutation.execute import ExecutorFailedError, assign_tests, execute
+from mutation.locations import LocationError
 from mutation.mutmut_source import MutmutFailedError
 from mutation.processes import interruptible
 from mutation.results import InvalidResultsError, Results, load_results, stale_inputs
@@ -191,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     except InvalidResultsError as exc:
         print(f"mutation kit: {exc}", file=sys.stderr)
         return EXIT_STALE
-    except (BaselineFailedError, MutmutFailedError, ExecutorFailedError) as exc:
+    except (BaselineFailedError, MutmutFailedError, ExecutorFailedError, LocationError) as exc:
         print(f"mutation kit: {exc}", file=sys.stderr)
         return EXIT_BROKEN
     except KeyboardInterrupt:

@@ -6,6 +6,7 @@ import pathlib
 
 from mutation.baseline import body_spans
 from mutation.catalogue import CatalogueMutant, apply_mutant
+from mutation.locations import locate_in_diff, require_valid_locations
 from mutation.mutants import Activation, ActivationKind, Mutant, module_name
 from mutation.results import MutantResult
 
@@ -28,6 +29,7 @@ def catalogue_mutants(entries: list[CatalogueMutant], pristine: pathlib.Path) ->
     for entry in entries:
         source = (pristine / entry.file).read_text(encoding="utf-8")
         applied = apply_mutant(entry, source)
+        where = locate_in_diff(applied.diff, source, file=entry.file)
         body = body_spans(source).get(entry.function, (0, 0))
         # A change to the body is swapped in live; one to a decorator or the
         # signature is only faithful when the module is imported mutated.
@@ -37,8 +39,10 @@ def catalogue_mutants(entries: list[CatalogueMutant], pristine: pathlib.Path) ->
             origin="catalogue",
             file=entry.file,
             function=entry.function,
-            line_start=applied.line_start,
-            line_end=applied.line_end,
+            line_start=where.line_start,
+            line_end=where.line_end,
+            column_start=where.column_start,
+            column_end=where.column_end,
             original=entry.find,
             replacement=entry.replace,
             diff=applied.diff,
@@ -48,6 +52,7 @@ def catalogue_mutants(entries: list[CatalogueMutant], pristine: pathlib.Path) ->
             must_kill=True,
             replay=replay_command(entry.id),
         )
+        require_valid_locations([result], {entry.file: source}.get)
         activation = Activation(
             kind=kind,
             module=module_name(entry.file),

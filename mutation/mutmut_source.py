@@ -14,7 +14,8 @@ import sys
 import tomllib
 
 from mutation.catalogue import function_spans
-from mutation.config import ConfigError, KitConfig
+from mutation.config import ConfigError
+from mutation.locations import locate_in_diff, require_valid_locations
 from mutation.mutants import Activation, Mutant
 from mutation.processes import run_child
 from mutation.results import MutantResult
@@ -110,7 +111,7 @@ def _sort_key(name: str) -> tuple[str, int]:
     return base, int(number) if number.isdigit() else 0
 
 
-def generate(pristine: pathlib.Path, config: KitConfig) -> tuple[pathlib.Path, list[Mutant]]:
+def generate(pristine: pathlib.Path, jobs: int) -> tuple[pathlib.Path, list[Mutant]]:
     """Generate mutmut's mutants in ``pristine``; return its ``mutants/`` copy and them.
 
     Raises
@@ -121,7 +122,7 @@ def generate(pristine: pathlib.Path, config: KitConfig) -> tuple[pathlib.Path, l
     """
     out = pristine / ".kit-mutmut-mutants.json"
     completed = run_child(
-        [sys.executable, str(_GENERATOR), str(config.jobs), str(out)],
+        [sys.executable, str(_GENERATOR), str(jobs), str(out)],
         cwd=pristine,
         timeout=_GENERATION_LIMIT_SECONDS,
     )
@@ -130,22 +131,29 @@ def generate(pristine: pathlib.Path, config: KitConfig) -> tuple[pathlib.Path, l
         raise MutmutFailedError("mutmut failed to generate mutants:\n" + "\n".join(detail))
     exported: dict[str, dict[str, str]] = json.loads(out.read_text(encoding="utf-8"))
     spans_by_file: dict[str, dict[str, tuple[int, int]]] = {}
+    sources: dict[str, str] = {}
     mutants: list[Mutant] = []
     for name in sorted(exported, key=lambda n: (exported[n]["file"], _sort_key(n))):
         file, diff = exported[name]["file"], exported[name]["diff"]
         if file not in spans_by_file:
-            spans_by_file[file] = function_spans((pristine / file).read_text(encoding="utf-8"))
+            sources[file] = (pristine / file).read_text(encoding="utf-8")
+            spans_by_file[file] = function_spans(sources[file])
         function = function_of(name)
-        span = spans_by_file[file].get(function, (1, 1))
-        removed, added, offset = changed_lines(diff)
-        line = span[0] + offset
+        span = spans_by_file[file].get(function)
+        removed, added, _ = changed_lines(diff)
+        # mutmut numbers its hunks from the function's top: anchor them in the file.
+        where = locate_in_diff(
+            diff, sources[file], file=file, hunk_origin=span[0] if span else 1, within=span
+        )
         result = MutantResult(
             id=name,
             origin="mutmut",
             file=file,
             function=function,
-            line_start=line,
-            line_end=line + removed.count("\n"),
+            line_start=where.line_start,
+            line_end=where.line_end,
+            column_start=where.column_start,
+            column_end=where.column_end,
             original=removed,
             replacement=added,
             diff=diff,
@@ -153,4 +161,5 @@ def generate(pristine: pathlib.Path, config: KitConfig) -> tuple[pathlib.Path, l
             mutator=mutator_of(removed, added),
         )
         mutants.append(Mutant(result, Activation(kind="env", name=name)))
+    require_valid_locations([m.result for m in mutants], lambda f: sources.get(f))
     return pristine / "mutants", mutants

@@ -101,7 +101,7 @@ def _discover_and_baseline(
     clock.say(f"baseline + per-test coverage of {len(config.tests)} test files; discovery")
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
         baseline_future = pool.submit(run_baseline, pristine, config)
-        generated = None if options.skip_mutmut else pool.submit(generate, pristine, config)
+        generated = None if options.skip_mutmut else pool.submit(generate, pristine, config.jobs)
         baseline = baseline_future.result()
         workspace, mutants = generated.result() if generated else (pristine, [])
     clock.phase("baseline+discovery", began)
