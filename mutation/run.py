@@ -145,11 +145,13 @@ def run(config: KitConfig, options: RunOptions) -> int:
         )
         print(render_summary(previous))
         return EXIT_OK if previous.passed else EXIT_GATE
+    # Every entry must still apply before any test runs (read-only, in the tree).
+    catalogue = catalogue_mutants(entries, root)
     with interruptible(), scratch_directory() as scratch:
         pristine = scratch / "pristine"
         copy_project(root, config.copy, pristine)
         baseline, workspace, generated = _discover_and_baseline(pristine, config, options, clock)
-        mutants = catalogue_mutants(entries, pristine) + generated
+        mutants = catalogue + generated
         assign_tests(mutants, pristine, baseline)
         assign_keys(mutants, pristine, inputs, config, matrix=options.matrix)
         if options.shard is not None:
