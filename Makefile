@@ -13,7 +13,7 @@ BASE ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help venv develop native native-clean test test-pure test-native lint \
-        typecheck fmt check-fmt coverage mutate mutate-report mutate-diff mutate-baseline bench \
+        typecheck fmt check-fmt coverage mutate mutate-report mutate-diff mutate-baseline bench bench-kit \
         rust-check clean test-installed lint-workflows workflow-tools
 
 help: ## List the targets
@@ -89,7 +89,7 @@ coverage: $(STAMP) ## Branch-coverage gate on the two pathway modules
 	$(NATIVE_IF_CARGO)
 	$(PY) -m mutation coverage
 
-mutate: $(STAMP) ## The release check: mutmut + must-kill catalogue + gates
+mutate: $(STAMP) ## The release check: every mutant once (mutmut + catalogue) + gates
 	$(NATIVE_IF_CARGO)
 	$(PY) -m mutation run
 
@@ -106,6 +106,10 @@ mutate-diff: $(STAMP) ## Mutation review of functions changed since BASE=<ref>
 bench: $(STAMP) ## Throughput benchmark (direct pipe vs Python vs Rust)
 	$(PY) tools/build_native.py
 	$(PY) benchmarks/pipeline_throughput.py
+
+bench-kit: $(STAMP) ## Mutation kit vs plain mutmut: full, review, unchanged (REPEAT=3)
+	$(NATIVE_IF_CARGO)
+	$(PY) benchmarks/kit_bench.py --repeat $(or $(REPEAT),3)
 
 clean: ## Remove build and mutation artefacts
 	rm -rf build dist mutants .mutation-work .pytest_cache .mypy_cache .ruff_cache

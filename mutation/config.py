@@ -44,6 +44,10 @@ class KitConfig:
         Parallel workers.
     copy
         What is copied into each isolated workspace.
+    timeout_factor, timeout_constant
+        A test under a mutant may run ``timeout_factor`` x its baseline
+        duration + ``timeout_constant`` seconds before its worker's process
+        group is killed and the mutant is a ``timeout``.
     """
 
     root: pathlib.Path
@@ -59,6 +63,8 @@ class KitConfig:
     mutant_timeout: float
     jobs: int
     copy: tuple[str, ...]
+    timeout_factor: float = 5.0
+    timeout_constant: float = 3.0
 
     def input_groups(self) -> dict[str, list[str]]:
         """Return the files whose hashes make a result file current."""
@@ -66,6 +72,8 @@ class KitConfig:
             "source": list(self.targets),
             "tests": [*self.tests, "tests/helpers", "conftest.py", "features"],
             "config": ["setup.cfg", self.catalogue, self.excused],
+            # Everything else copied into the workspaces (other modules, helpers).
+            "project": list(self.copy),
         }
 
 
@@ -131,6 +139,8 @@ def load_config(root: pathlib.Path) -> KitConfig:
         mutmut_score_min=_number(section, "mutmut_score_min", 0, 1),
         max_survivors=int(_number(section, "max_survivors", 0, 10_000)),
         mutant_timeout=_number(section, "mutant_timeout", 1, 3600),
+        timeout_factor=_number(section, "timeout_factor", 1, 1000),
+        timeout_constant=_number(section, "timeout_constant", 0.1, 3600),
         jobs=jobs,
         copy=_lines(
             section.get(

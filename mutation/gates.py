@@ -6,6 +6,12 @@ from mutation.config import KitConfig
 from mutation.results import GateVerdict, ModuleScore, MutantResult
 
 NOT_KILLED = ("survived", "timeout", "no_tests", "error")
+"""Statuses that are not a kill (a must-kill mutant needs a failing test)."""
+
+UNDETECTED = ("survived", "no_tests", "error")
+"""mutmut mutants the suite did not detect. A ``timeout`` is detected: the
+mutant hung a test past its limit (the suite's own per-test alarm used to turn
+these hangs into failures; now they are reported as what they are)."""
 
 
 def module_scores(mutants: list[MutantResult], config: KitConfig) -> list[ModuleScore]:
@@ -26,7 +32,8 @@ def module_scores(mutants: list[MutantResult], config: KitConfig) -> list[Module
             )
         }
         counted = len(mine) - count["excused"] - count["not_run"]
-        score = count["killed"] / counted if counted else 1.0
+        detected = count["killed"] + count["timeout"]
+        score = detected / counted if counted else 1.0
         scores.append(
             ModuleScore(
                 file=target,
@@ -63,12 +70,25 @@ def evaluate(
     for score in scores:
         if score.total == 0 and not any(m.origin == "mutmut" for m in mutants):
             continue
+        # Only mutants that ran count (a review run leaves the rest not_run).
+        not_run = sum(
+            1
+            for m in mutants
+            if m.origin == "mutmut" and m.file == score.file and m.status == "not_run"
+        )
+        counted = score.total - score.excused - not_run
+        skipped = f", {not_run} not run" if not_run else ""
         verdicts.append(
             GateVerdict(
                 name=f"mutmut score {score.file}",
                 passed=score.score >= score.threshold,
-                detail=f"{score.score:.1%} ({score.killed} killed of {score.total - score.excused} "
-                f"counted, {score.excused} excused) >= {score.threshold:.0%} required",
+                detail=(
+                    f"{score.score:.1%} ({score.killed} killed + {score.timeout} timeout "
+                    f"of {counted} counted, "
+                    f"{score.excused} excused{skipped}) >= {score.threshold:.0%} required"
+                    if counted
+                    else f"no mutant of this module ran{skipped}"
+                ),
             )
         )
     must_kill = [m for m in mutants if m.must_kill]
@@ -84,13 +104,14 @@ def evaluate(
             ),
         )
     )
-    survivors = [m for m in mutants if m.origin == "mutmut" and m.status in NOT_KILLED]
+    survivors = [m for m in mutants if m.origin == "mutmut" and m.status in UNDETECTED]
+    hung = sum(1 for m in mutants if m.origin == "mutmut" and m.status == "timeout")
     verdicts.append(
         GateVerdict(
             name="survivors",
             passed=len(survivors) <= config.max_survivors,
-            detail=f"{len(survivors)} mutmut mutants neither killed nor excused; at most "
-            f"{config.max_survivors} allowed",
+            detail=f"{len(survivors)} mutmut mutants neither killed, timed out nor excused "
+            f"({hung} timed out); at most {config.max_survivors} allowed",
         )
     )
     return verdicts

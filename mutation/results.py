@@ -54,6 +54,9 @@ class MutantResult:
     catalogue entry's id (``fallback-flipped``). Lines are 1-based and
     inclusive, in the unmutated file; columns are 1-based (0: unknown).
     ``tests`` are the tests that cover the mutated code, fastest first.
+    ``key`` hashes what the verdict depends on (the function's source, the
+    mutant, its covering tests' files, the rest of the project); a later run
+    re-uses the verdict of a mutant whose key is unchanged.
     """
 
     id: str
@@ -78,6 +81,7 @@ class MutantResult:
     column_end: int = 0
     language: Language = "python"
     tests: list[str] = dataclasses.field(default_factory=list)
+    key: str = ""
 
 
 @dataclasses.dataclass
@@ -131,6 +135,8 @@ class Results:
     coverage: dict[str, float]
     gates: list[GateVerdict]
     selection: list[str] = dataclasses.field(default_factory=list)
+    shard: str = ""
+    """``k/n`` for one shard's partial result (``run --shard``); empty otherwise."""
 
     @property
     def passed(self) -> bool:
@@ -170,6 +176,7 @@ class Results:
                 coverage=raw["coverage"],
                 gates=[GateVerdict(**g) for g in raw["gates"]],
                 selection=raw.get("selection", []),
+                shard=raw.get("shard", ""),
             )
         except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as exc:
             msg = f"not a valid result file: {exc!r}"

@@ -13,12 +13,13 @@ def render_summary(results: Results, *, max_diffs: int = 20) -> str:
     lines.append("== cuprum mutation kit")
     phases = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in results.phases.items())
     lines.append(f"phases: {phases}")
-    mutmut = [m for m in results.mutants if m.origin == "mutmut"]
+    ran = [m for m in results.mutants if m.status != "not_run"]
     total_time = sum(results.phases.values())
-    if mutmut and results.phases.get("mutmut"):
-        rate = len(mutmut) / results.phases["mutmut"]
+    if ran and results.phases.get("execute"):
         lines.append(
-            f"mutmut: {len(mutmut)} mutants, {rate:.2f} mutants/s; whole run {total_time:.1f}s"
+            f"executed: {len(ran)} mutants ({sum(m.origin == 'mutmut' for m in ran)} mutmut, "
+            f"{sum(m.origin == 'catalogue' for m in ran)} catalogue) in "
+            f"{results.phases['execute']:.1f}s; whole run {total_time:.1f}s"
         )
     lines.append("")
     lines.append(

@@ -5,9 +5,7 @@ from __future__ import annotations
 import contextlib
 import pathlib
 import shutil
-import signal
 import tempfile
-import types
 import typing as typ
 from collections.abc import Iterator
 
@@ -33,22 +31,16 @@ def copy_project(root: pathlib.Path, entries: typ.Iterable[str], dest: pathlib.P
             shutil.copy2(source, target)
 
 
-def _raise_interrupt(signum: int, frame: types.FrameType | None) -> None:
-    del frame
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 @contextlib.contextmanager
 def scratch_directory(prefix: str = "cuprum-mutation-") -> Iterator[pathlib.Path]:
-    """Yield a temporary directory removed on exit, also on SIGINT and SIGTERM.
+    """Yield a temporary directory, removed on exit however the block ends.
 
-    SIGTERM is turned into ``KeyboardInterrupt`` while the block runs so the
-    clean-up in ``finally`` happens whichever way the kit is stopped.
+    Signals are turned into ``KeyboardInterrupt`` by
+    :func:`mutation.processes.interruptible`, entered around this block, so
+    the removal here also runs on SIGINT and SIGTERM.
     """
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     path = pathlib.Path(tempfile.mkdtemp(prefix=prefix))
     try:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
-        signal.signal(signal.SIGTERM, previous)

@@ -280,21 +280,25 @@ def test_cancelling_a_rust_hop_wakes_its_pump_thread(rust_pump: str) -> None:
         reader, _, up_write = await _reader_on_pipe()
         writer, down_read = await _writer_on_pipe()
         baseline = open_fds()
-        task = asyncio.create_task(
-            _pump_stream_dispatch(reader, writer, backend=StreamBackend.RUST)
-        )
-        await asyncio.sleep(0.3)  # the pump now waits on an empty, open pipe
-        assert open_fds() > baseline  # it holds its duplicated descriptors
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        deadline = time.monotonic() + 3
-        while not open_fds() <= baseline and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-        woke = open_fds() <= baseline
-        # Unblock a pump that ignored the cancellation, so the test ends.
-        os.close(up_write)
-        os.close(down_read)
-        return woke
+        try:
+            task = asyncio.create_task(
+                _pump_stream_dispatch(reader, writer, backend=StreamBackend.RUST)
+            )
+            await asyncio.sleep(0.3)  # the pump now waits on an empty, open pipe
+            assert open_fds() > baseline  # it holds its duplicated descriptors
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            # Within _run's 3 s bound, so a pump that stays asleep fails the
+            # assertion below instead of hanging the test.
+            deadline = time.monotonic() + 1.5
+            while not open_fds() <= baseline and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            return open_fds() <= baseline
+        finally:
+            # Unblock a pump that ignored the cancellation, so the test ends
+            # (asyncio.run waits for the pump's thread).
+            os.close(up_write)
+            os.close(down_read)
 
     assert _run(scenario) is True

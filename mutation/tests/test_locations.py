@@ -21,7 +21,7 @@ from mutation.locations import (
     replacement_of,
     require_valid_locations,
 )
-from mutation.mutmut_runner import collect_mutants
+from mutation.mutmut_source import generate
 from mutation.report_elements import build_elements_report
 from mutation.results import RESULTS_SCHEMA, MutantResult, Results
 
@@ -149,7 +149,7 @@ def mutmut_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[pathlib.Path, 
         check=False,
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
-    mutants, _ = collect_mutants(workspace, pristine)
+    mutants = [m.result for m in generate(workspace, 2)[1]]
     return pristine, mutants
 
 

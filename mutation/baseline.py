@@ -1,0 +1,156 @@
+"""The unmutated baseline: outcomes, per-test durations and per-test coverage.
+
+One pytest run under coverage.py on a pristine copy. It must pass (else the
+kit stops with exit 4). It also yields the target modules' branch coverage
+(the coverage gate), each test's duration (its hang limit and its place in
+the "fastest first" order), and which tests execute each line of the
+targets (so a mutant runs only the tests that cover its function).
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import json
+import pathlib
+import shutil
+import sys
+
+from mutation.config import KitConfig
+from mutation.processes import run_child
+from mutation.results import Killer
+
+PLUGIN_NAME = "_kit_session"
+PLUGIN_SOURCE = pathlib.Path(__file__).with_name("session_plugin.py")
+
+
+def install_plugin(workspace: pathlib.Path) -> None:
+    """Copy the kit's pytest plugin into ``workspace``."""
+    shutil.copy2(PLUGIN_SOURCE, workspace / f"{PLUGIN_NAME}.py")
+
+
+@dataclasses.dataclass
+class Baseline:
+    """What the unmutated run showed.
+
+    ``durations`` maps each test's node id to its seconds (setup, call and
+    teardown); ``lines`` maps each target file to ``{line: {test, ...}}``.
+    """
+
+    passed: bool
+    failures: list[Killer]
+    durations: dict[str, float]
+    coverage: dict[str, float]
+    lines: dict[str, dict[int, set[str]]]
+    output: str
+
+    def covering(self, file: str, span: tuple[int, int]) -> list[str]:
+        """Return the tests executing any line of ``span`` in ``file``, fastest first."""
+        by_line = self.lines.get(file, {})
+        tests: set[str] = set()
+        for line in range(span[0], span[1] + 1):
+            tests |= by_line.get(line, set())
+        tests &= set(self.durations)
+        return sorted(tests, key=lambda t: (self.durations[t], t))
+
+
+def body_spans(source: str) -> dict[str, tuple[int, int]]:
+    """Map each function and ``Class.method`` to the lines of its body.
+
+    The ``def`` line and decorators are left out: they run when the module
+    is imported, not when a test calls the function.
+    """
+    spans: dict[str, tuple[int, int]] = {}
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+                spans[prefix + child.name] = (
+                    child.body[0].lineno,
+                    child.end_lineno or child.lineno,
+                )
+            elif isinstance(child, ast.ClassDef):
+                visit(child, f"{prefix}{child.name}.")
+
+    visit(ast.parse(source), "")
+    return spans
+
+
+def _read_lines(workspace: pathlib.Path, config: KitConfig) -> dict[str, dict[int, set[str]]]:
+    from coverage import CoverageData
+
+    data = CoverageData(basename=str(workspace / ".kit-coverage"))
+    data.read()
+    lines: dict[str, dict[int, set[str]]] = {}
+    for target in config.targets:
+        measured = str((workspace / target).resolve())
+        by_line: dict[int, set[str]] = {}
+        for line, contexts in data.contexts_by_lineno(measured).items():
+            named = {c for c in contexts if c}
+            if named:
+                by_line[line] = named
+        lines[target] = by_line
+    return lines
+
+
+def _percentages(workspace: pathlib.Path, config: KitConfig) -> dict[str, float]:
+    report = workspace / ".kit-coverage.json"
+    run_child(
+        [sys.executable, "-m", "coverage", "json", "-q", "-o", str(report)],
+        cwd=workspace,
+        env={"COVERAGE_FILE": str(workspace / ".kit-coverage")},
+        timeout=120,
+    )
+    percents: dict[str, float] = {}
+    if report.exists():
+        files = json.loads(report.read_text(encoding="utf-8"))["files"]
+        for target in config.targets:
+            summary = files.get(target, {}).get("summary")
+            percents[target] = round(float(summary["percent_covered"]), 2) if summary else 0.0
+    return {t: percents.get(t, 0.0) for t in config.targets}
+
+
+def run_baseline(workspace: pathlib.Path, config: KitConfig) -> Baseline:
+    """Run the configured tests under coverage in ``workspace`` (a pristine copy)."""
+    install_plugin(workspace)
+    out = workspace / ".kit-baseline.json"
+    completed = run_child(
+        [
+            sys.executable,
+            "-m",
+            "coverage",
+            "run",
+            "--branch",
+            f"--include={','.join(config.targets)}",
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            PLUGIN_NAME,
+            *config.tests,
+        ],
+        cwd=workspace,
+        env={"KIT_BASELINE_OUT": str(out), "COVERAGE_FILE": str(workspace / ".kit-coverage")},
+        timeout=config.mutant_timeout * 4,
+    )
+    output = completed.stdout + completed.stderr
+    records = json.loads(out.read_text(encoding="utf-8"))["tests"] if out.exists() else {}
+    failures = [
+        Killer(test=node, message=f"{r['phase']}: {r['message']}")
+        for node, r in sorted(records.items())
+        if r["outcome"] == "failed"
+    ]
+    durations = {
+        node: round(float(r["duration"]), 4)
+        for node, r in records.items()
+        if r["outcome"] != "failed"
+    }
+    passed = completed.returncode == 0 and bool(records) and not failures
+    coverage: dict[str, float] = {t: 0.0 for t in config.targets}
+    lines: dict[str, dict[int, set[str]]] = {}
+    if passed and (workspace / ".kit-coverage").exists():
+        coverage = _percentages(workspace, config)
+        lines = _read_lines(workspace, config)
+    return Baseline(passed, failures, durations, coverage, lines, output)

@@ -1,0 +1,257 @@
+"""``python -m mutation run``: config -> discover -> execute -> results -> gates -> report.
+
+1. Copy the project to a scratch directory (the working tree is never
+   written, except the result file at the end).
+2. In parallel: the unmutated baseline under per-test coverage, and
+   discovery (mutmut's generator writing its trampolined copy).
+3. Each mutant gets the tests covering its function and a key; unchanged
+   keys re-use the last run's verdict; a shard keeps its part.
+4. One executor session runs the rest, each mutant once.
+5. Excuses, gates, the ratchet, the result file and the summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import dataclasses
+import pathlib
+import time
+
+from mutation.assemble import (
+    Clock,
+    apply_excuses,
+    assemble,
+    canonical_order,
+    test_records,
+    write_results,
+)
+from mutation.baseline import Baseline, run_baseline
+from mutation.catalogue import load_catalogue
+from mutation.catalogue_source import catalogue_mutants
+from mutation.config import ConfigError, KitConfig, load_config
+from mutation.execute import assign_tests, execute
+from mutation.incremental import assign_keys, reuse
+from mutation.mutants import Mutant
+from mutation.mutmut_source import generate, load_excused
+from mutation.processes import interruptible
+from mutation.results import (
+    RESULTS_SCHEMA,
+    InvalidResultsError,
+    MutantResult,
+    Results,
+    fingerprint,
+    load_results,
+)
+from mutation.shards import Shard, parse_shard, shard_path, take_shard
+from mutation.summary import render_summary
+from mutation.workspace import copy_project, scratch_directory
+
+EXIT_OK, EXIT_GATE = 0, 1
+REVIEW_RESULTS_NAME = "review.json"
+"""File name, beside the main result file, of a ``--since`` review run."""
+
+
+class BaselineFailedError(RuntimeError):
+    """The unmutated project does not pass its own tests."""
+
+
+@dataclasses.dataclass(frozen=True)
+class RunOptions:
+    """What ``run`` was asked to do."""
+
+    since: str | None = None
+    matrix: bool = False
+    force: bool = False
+    skip_mutmut: bool = False
+    shard: Shard | None = None
+
+
+def _selection(config: KitConfig, since: str | None) -> dict[str, set[str]] | None:
+    if since is None:
+        return None
+    from mutation.changed import changed_functions
+
+    try:
+        return changed_functions(config.root, since, list(config.targets))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _previous(path: pathlib.Path) -> Results | None:
+    try:
+        return load_results(path)
+    except InvalidResultsError:
+        return None
+
+
+def _baseline_failed(baseline: Baseline) -> BaselineFailedError:
+    detail = "\n".join(f"  {k.test}: {k.message}" for k in baseline.failures[:10])
+    return BaselineFailedError(
+        "the unmutated baseline does not pass; nothing is reported:\n"
+        + (detail or baseline.output[-2000:])
+    )
+
+
+def _discover_and_baseline(
+    pristine: pathlib.Path, config: KitConfig, options: RunOptions, clock: Clock
+) -> tuple[Baseline, pathlib.Path, list[Mutant]]:
+    """Run the baseline and mutmut's generator side by side."""
+    began = time.monotonic()
+    clock.say(f"baseline + per-test coverage of {len(config.tests)} test files; discovery")
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        baseline_future = pool.submit(run_baseline, pristine, config)
+        generated = None if options.skip_mutmut else pool.submit(generate, pristine, config.jobs)
+        baseline = baseline_future.result()
+        workspace, mutants = generated.result() if generated else (pristine, [])
+    clock.phase("baseline+discovery", began)
+    if not baseline.passed:
+        raise _baseline_failed(baseline)
+    clock.say(
+        f"baseline passed ({len(baseline.durations)} tests); coverage "
+        + ", ".join(f"{t} {p:.1f}%" for t, p in baseline.coverage.items())
+    )
+    return baseline, workspace, mutants
+
+
+def run(config: KitConfig, options: RunOptions) -> int:
+    """Run the kit; return the exit code (0 pass, 1 a gate failed)."""
+    root = config.root
+    entries = load_catalogue(root / config.catalogue, config.targets)
+    excused = load_excused(root / config.excused)
+    inputs, digest = fingerprint(root, config.input_groups())
+    results_path = root / config.results
+    clock = Clock()
+    selected = _selection(config, options.since)
+    selection_key = sorted(f"{f}:{fn}" for f, fns in (selected or {}).items() for fn in fns)
+    if selected is not None:
+        if not selection_key:
+            print(f"no target function changed since {options.since}: nothing to mutate; passing")
+            return EXIT_OK
+        clock.say(
+            f"review mode: {len(selection_key)} changed functions: {', '.join(selection_key)}"
+        )
+    previous = None if options.force else _previous(results_path)
+    if (
+        previous is not None
+        and previous.inputs_digest == digest
+        and not previous.selection
+        and selected is None
+        and options.shard is None
+        and (options.skip_mutmut or any(m.origin == "mutmut" for m in previous.mutants))
+    ):
+        clock.say(
+            "inputs unchanged since the last run: re-using its results (use --force to re-run)"
+        )
+        print(render_summary(previous))
+        return EXIT_OK if previous.passed else EXIT_GATE
+    # Every entry must still apply before any test runs (read-only, in the tree).
+    catalogue = catalogue_mutants(entries, root)
+    with interruptible(), scratch_directory() as scratch:
+        pristine = scratch / "pristine"
+        copy_project(root, config.copy, pristine)
+        baseline, workspace, generated = _discover_and_baseline(pristine, config, options, clock)
+        mutants = catalogue + generated
+        assign_tests(mutants, pristine, baseline)
+        assign_keys(mutants, pristine, inputs, config, matrix=options.matrix)
+        if options.shard is not None:
+            mutants = take_shard(mutants, options.shard)
+        chosen = [
+            m
+            for m in mutants
+            if selected is None or m.result.function in selected.get(m.result.file, set())
+        ]
+        to_run = reuse(chosen, previous.mutants) if previous is not None else chosen
+        clock.say(
+            f"{len(mutants)} mutants; {len(chosen)} selected; "
+            f"{len(chosen) - len(to_run)} re-used unchanged from the last run"
+        )
+        began = time.monotonic()
+        execute(
+            to_run, workspace, pristine, baseline, config, matrix=options.matrix, progress=clock.say
+        )
+        clock.phase("execute", began)
+    catalogue_ids = [e.id for e in entries]
+    chosen_ids = {m.id for m in chosen}
+    # A review run lists mutmut's other mutants as not_run; catalogue entries
+    # of unchanged functions are left out.
+    kept = [m for m in mutants if m.id in chosen_ids or m.origin == "mutmut"]
+    results = canonical_order([m.result for m in kept], catalogue_ids)
+    if options.shard is not None:
+        return _finish_shard(config, options.shard, inputs, digest, clock, results, baseline)
+    if any(m.origin == "mutmut" for m in results):
+        apply_excuses(results, excused, config.excused)
+    assembled = assemble(
+        config,
+        inputs=inputs,
+        digest=digest,
+        phases=clock.phases,
+        mutants=results,
+        coverage=baseline.coverage,
+        durations=baseline.durations,
+        selection=selection_key,
+        ratchet=selected is None,
+    )
+    return _finish(assembled, root, results_path)
+
+
+def _finish_shard(
+    config: KitConfig,
+    shard: Shard,
+    inputs: dict[str, dict[str, str]],
+    digest: str,
+    clock: Clock,
+    mutants: list[MutantResult],
+    baseline: Baseline,
+) -> int:
+    results = Results(
+        schema=RESULTS_SCHEMA,
+        created="",
+        inputs=inputs,
+        inputs_digest=digest,
+        phases=clock.phases,
+        modules=[],
+        mutants=mutants,
+        tests=[],
+        coverage=baseline.coverage,
+        gates=[],
+        shard=f"{shard.index}/{shard.count}",
+    )
+    results.tests = test_records(results.mutants, baseline.durations)
+    path = shard_path(config.root / config.results, shard)
+    write_results(results, path)
+    print(f"shard {shard.index}/{shard.count}: {len(mutants)} mutants; partial result: {path}")
+    return EXIT_OK
+
+
+def _finish(results: Results, root: pathlib.Path, results_path: pathlib.Path) -> int:
+    if results.selection:
+        # A review run must not replace the full run's results.
+        results_path = results_path.with_name(REVIEW_RESULTS_NAME)
+    write_results(results, results_path)
+    if results.selection:
+        from mutation.report_markdown import render_markdown
+
+        print(render_markdown(results, stale=[], root=root))
+        print(f"results: {results_path.relative_to(root)}")
+    else:
+        print(render_summary(results))
+        print(f"results: {results_path.relative_to(root)}; reports: make mutate-report")
+    return EXIT_OK if results.passed else EXIT_GATE
+
+
+def command_run(args: argparse.Namespace) -> int:
+    """Run the kit (``make mutate``); return the exit code."""
+    config = load_config(pathlib.Path.cwd())
+    if args.jobs:
+        config = dataclasses.replace(config, jobs=args.jobs)
+    options = RunOptions(
+        since=args.since,
+        matrix=args.matrix,
+        force=args.force,
+        skip_mutmut=args.skip_mutmut,
+        shard=parse_shard(args.shard) if args.shard else None,
+    )
+    if options.shard is not None and options.since is not None:
+        raise ConfigError("--shard and --since cannot be combined: shard full runs only")
+    return run(config, options)

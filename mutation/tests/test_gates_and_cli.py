@@ -1,0 +1,95 @@
+"""Gates count only the mutants that ran; a hang is detected but never a kill;
+``python -m mutation --help`` lists every command."""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+import subprocess
+import sys
+
+from mutation.config import KitConfig
+from mutation.gates import evaluate, module_scores
+from mutation.results import Killer, MutantResult, Status
+
+TARGETS = ("pkg/a.py", "pkg/b.py")
+REPO = pathlib.Path(__file__).resolve().parents[2]
+
+
+def _config() -> KitConfig:
+    return KitConfig(
+        root=pathlib.Path("."),
+        targets=TARGETS,
+        tests=("t.py",),
+        catalogue="c.toml",
+        excused="e.toml",
+        results="r.json",
+        baseline="b.json",
+        coverage_branch_min=0,
+        mutmut_score_min=0.95,
+        max_survivors=0,
+        mutant_timeout=60,
+        jobs=1,
+        copy=(),
+    )
+
+
+def _mutant(ident: str, file: str, status: Status, **extra: object) -> MutantResult:
+    result = MutantResult(
+        id=ident,
+        origin="mutmut",
+        file=file,
+        function="f",
+        line_start=1,
+        line_end=1,
+        original="a",
+        replacement="b",
+        diff="",
+        status=status,
+    )
+    return dataclasses.replace(result, **extra)  # type: ignore[arg-type]
+
+
+def test_a_review_run_counts_only_the_mutants_that_ran() -> None:
+    mutants = [
+        _mutant("a1", "pkg/a.py", "killed", killers=[Killer("t.py::x", "boom")]),
+        _mutant("a2", "pkg/a.py", "killed", killers=[Killer("t.py::x", "boom")]),
+        _mutant("a3", "pkg/a.py", "not_run"),
+        _mutant("a4", "pkg/a.py", "not_run"),
+        _mutant("b1", "pkg/b.py", "not_run"),
+    ]
+    config = _config()
+    verdicts = {v.name: v for v in evaluate(config, mutants, module_scores(mutants, config), {})}
+    assert verdicts["mutmut score pkg/a.py"].detail.startswith(
+        "100.0% (2 killed + 0 timeout of 2 counted, 0 excused, 2 not run)"
+    )
+    assert verdicts["mutmut score pkg/b.py"].detail == "no mutant of this module ran, 1 not run"
+    assert verdicts["mutmut score pkg/b.py"].passed
+
+
+def test_a_hang_is_detected_for_the_score_but_never_kills_a_must_kill_mutant() -> None:
+    mutants = [
+        _mutant("a1", "pkg/a.py", "timeout"),
+        _mutant("a2", "pkg/a.py", "survived"),
+        _mutant("must", "pkg/b.py", "timeout", must_kill=True, origin="catalogue"),
+    ]
+    config = _config()
+    verdicts = {v.name: v for v in evaluate(config, mutants, module_scores(mutants, config), {})}
+    assert verdicts["mutmut score pkg/a.py"].detail.startswith("50.0% (0 killed + 1 timeout of 2")
+    assert verdicts["survivors"].detail.startswith("1 mutmut mutants neither killed, timed out")
+    assert not verdicts["survivors"].passed
+    assert verdicts["must-kill catalogue"].detail == "not killed: must (timeout)"
+
+
+def test_help_lists_every_command() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "mutation", "--help"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0
+    listed = completed.stdout.split("positional arguments:")[1]
+    for command in ("run", "merge", "coverage", "check", "baseline", "replay"):
+        assert f"\n    {command} " in listed, command
