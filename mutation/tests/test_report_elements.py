@@ -162,7 +162,9 @@ def test_sources_and_locations(report: Json) -> None:
 
 
 def test_whole_lines_when_original_not_found(results: Results, project: pathlib.Path) -> None:
+    # An older result file: no columns recorded, and an original not found.
     results.mutants[0].original = "text that is not in the file"
+    results.mutants[0].column_start = results.mutants[0].column_end = 0
     report = build_elements_report(results, project)
     mutant = report["files"][BACKEND]["mutants"][0]
     line = results.mutants[0].line_start
