@@ -176,9 +176,17 @@ class Trend:
     newly_killed: list[Change] = dataclasses.field(default_factory=list)
     added: int = 0
     removed: int = 0
+    scores: dict[str, float] = dataclasses.field(default_factory=dict)
+    """The ratchet baseline's accepted score per module."""
 
 
-def compare(previous: Outcomes | None, results: Results, *, since: str = "") -> Trend:
+def compare(
+    previous: Outcomes | None,
+    results: Results,
+    *,
+    since: str = "",
+    scores: dict[str, float] | None = None,
+) -> Trend:
     """Compare ``results`` with earlier outcomes.
 
     Parameters
@@ -189,6 +197,8 @@ def compare(previous: Outcomes | None, results: Results, *, since: str = "") -> 
         This run's results.
     since
         When the baseline run was made (for the note).
+    scores
+        The ratchet baseline's scores (``mutation/baseline.json``).
 
     Returns
     -------
@@ -203,6 +213,7 @@ def compare(previous: Outcomes | None, results: Results, *, since: str = "") -> 
             known=False,
             note="No baseline of mutant outcomes is recorded yet; "
             "`make mutate-baseline` records one beside the score baseline.",
+            scores=dict(scores or {}),
         )
     current = outcomes_of(results)
     new_survivors: list[Change] = []
@@ -224,6 +235,7 @@ def compare(previous: Outcomes | None, results: Results, *, since: str = "") -> 
         newly_killed=newly_killed,
         added=len(set(current) - set(previous)),
         removed=removed,
+        scores=dict(scores or {}),
     )
 
 

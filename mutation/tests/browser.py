@@ -29,6 +29,22 @@ def find_chromium() -> str | None:
     return None
 
 
+def require_chromium() -> str:
+    """Return Chromium, skip the test without it, or fail in CI (``CI=true``)."""
+    import os
+
+    import pytest
+
+    found = find_chromium()
+    if found is None:
+        if os.environ.get("CI") == "true":
+            # .ci/run installs Debian's chromium; without it the HTML report
+            # would go untested in CI.
+            pytest.fail(f"chromium missing in CI: {MISSING_REASON}")
+        pytest.skip(MISSING_REASON)
+    return found
+
+
 WINDOW = (1280, 900)
 """The window a reviewer's browser has (width, height)."""
 

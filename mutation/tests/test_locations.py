@@ -23,7 +23,9 @@ from mutation.locations import (
 )
 from mutation.mutmut_runner import collect_mutants
 from mutation.report_elements import build_elements_report
+from mutation.report_html import render_html
 from mutation.results import RESULTS_SCHEMA, MutantResult, Results
+from mutation.tests import browser
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
@@ -191,19 +193,7 @@ def test_elements_report_locations_match_the_results(
     mutmut_run: tuple[pathlib.Path, list[MutantResult]],
 ) -> None:
     pristine, mutants = mutmut_run
-    results = Results(
-        schema=RESULTS_SCHEMA,
-        created="2026-01-01T00:00:00+00:00",
-        inputs={},
-        inputs_digest="",
-        phases={},
-        modules=[],
-        mutants=mutants,
-        tests=[],
-        coverage={},
-        gates=[],
-    )
-    report = build_elements_report(results, pristine)
+    report = build_elements_report(_results(mutants), pristine)
     entries = {m["id"]: m for m in report["files"][FILE]["mutants"]}
     lines = FIXTURE_MODULE.splitlines()
     for mutant in mutants:
@@ -338,3 +328,52 @@ def test_a_malformed_diff_is_refused() -> None:
         parse_hunks("@@ -1,1 +1,1 @@\n?what\n")
     with pytest.raises(LocationError, match="no hunk"):
         locate_in_diff("", SOURCE, file="f.py")
+
+
+def test_real_run_page_marks_each_survivor_at_its_line(
+    mutmut_run: tuple[pathlib.Path, list[MutantResult]], tmp_path: pathlib.Path
+) -> None:
+    chromium = browser.require_chromium()
+    pristine, mutants = mutmut_run
+    results = _results(mutants)
+    page = tmp_path / "report.html"
+    page.write_text(render_html(results, pristine), encoding="utf-8")
+    script = """
+    return Array.prototype.slice.call(document.querySelectorAll("tr.line.has-mutants")).map(
+      function (row) {
+        var box = document.getElementById(row.dataset.mutants);
+        return [Number(row.dataset.line), row.querySelector("td.src").textContent,
+                Array.prototype.slice.call(box.querySelectorAll("article.mutant")).map(
+                  function (a) { return a.dataset.id; }),
+                Array.prototype.slice.call(row.querySelectorAll(".pill")).map(
+                  function (p) { return p.dataset.status + "=" + p.textContent; }),
+                box.offsetParent !== null];
+      });
+    """
+    rows = browser.probe(chromium, page, script, tmp_path / "profile")
+    by_id = {m.id: m for m in mutants}
+    placed = {ident: line for line, _, ids, _, _ in rows for ident in ids}
+    assert placed == {m.id: m.line_start for m in mutants}
+    for line, code, ids, pills, shown in rows:
+        assert code == FIXTURE_MODULE.splitlines()[line - 1]
+        assert not code.strip().startswith(('"""', "Parameters", "-----")), line
+        survivors = [i for i in ids if by_id[i].status == "survived"]
+        assert shown == bool(survivors)
+        if survivors:
+            assert f"survived={len(survivors)}" in pills
+    assert any(by_id[i].status == "survived" for _, _, ids, _, _ in rows for i in ids)
+
+
+def _results(mutants: list[MutantResult]) -> Results:
+    return Results(
+        schema=RESULTS_SCHEMA,
+        created="2026-01-01T00:00:00+00:00",
+        inputs={},
+        inputs_digest="",
+        phases={},
+        modules=[],
+        mutants=mutants,
+        tests=[],
+        coverage={},
+        gates=[],
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import pathlib
 import re
 
@@ -46,14 +45,7 @@ def results(project: pathlib.Path) -> Results:
 
 @pytest.fixture
 def chromium() -> str:
-    found = browser.find_chromium()
-    if found is None:
-        if os.environ.get("CI") == "true":
-            # .ci/run installs Debian's chromium; without it the HTML report
-            # would go untested in CI.
-            pytest.fail(f"chromium missing in CI: {browser.MISSING_REASON}")
-        pytest.skip(browser.MISSING_REASON)
-    return found
+    return browser.require_chromium()
 
 
 def _page(tmp_path: pathlib.Path, text: str) -> pathlib.Path:
