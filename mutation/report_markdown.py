@@ -190,7 +190,7 @@ def _evidence(results: Results, budget: Budget) -> list[str]:
     lines: list[str] = []
     left_out = 0
     for item in collect_evidence(results):
-        block = evidence_markdown(item)
+        block = evidence_markdown(item, compact=budget.limited)
         if budget.take(block):
             lines.append(block)
         else:

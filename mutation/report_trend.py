@@ -113,8 +113,13 @@ def write_snapshot(results: Results, path: pathlib.Path) -> int:
         msg = "a --since review run covers only some functions; run `make mutate`"
         raise ValueError(msg)
     outcomes = outcomes_of(results)
-    document = {"schema": SNAPSHOT_SCHEMA, "created": results.created, "mutants": outcomes}
-    path.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    # One mutant per line: re-recording the baseline gives a readable git diff.
+    rows = ",\n".join(
+        f"  {json.dumps(key)}: {json.dumps(value, sort_keys=True)}"
+        for key, value in sorted(outcomes.items())
+    )
+    head = json.dumps({"schema": SNAPSHOT_SCHEMA, "created": results.created})[:-1]
+    path.write_text(f'{head}, "mutants": {{\n{rows}\n}}}}\n', encoding="utf-8")
     return len(outcomes)
 
 

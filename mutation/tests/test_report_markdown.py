@@ -185,7 +185,14 @@ def test_must_kill_table_names_three_killers_and_counts_the_rest(
     assert "test_2" in row
     assert "test_3" not in row
     assert row.rstrip().endswith("(+2 more) |")
-    assert "tests/test_x.py::test_4" in text  # still listed in the evidence block
+    evidence = text.split("### Must-kill catalogue")[1].split("### Survivors")[0]
+    # The PR-sized evidence block names three killers and counts the rest...
+    assert "- `tests/test_x.py::test_2`" in evidence
+    assert "- `tests/test_x.py::test_3`" not in evidence
+    assert "- ...and 2 more (see the HTML report)" in evidence
+    # ...the full one lists them all.
+    full = render_markdown(results, stale=[], root=project, full=True)
+    assert "- `tests/test_x.py::test_4`" in full
 
 
 def _crowd(results: Results, survivors: int, must_kill: int) -> Results:
