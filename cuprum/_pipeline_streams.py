@@ -39,6 +39,7 @@ import typing as typ
 from collections.abc import Iterator
 
 from cuprum._backend import NATIVE_MODULE_NAME, StreamBackend, get_stream_backend
+from cuprum._hop_threads import run_on_hop_thread
 from cuprum._streams import (
     close_writer,
     pump_stream,
@@ -216,14 +217,14 @@ async def _pump_with_rust(
         buffered = take_buffered_bytes(reader)
         try:
             if buffered:
-                await asyncio.to_thread(_write_all, writer_fd, buffered)
+                await run_on_hop_thread(_write_all, writer_fd, buffered)
         except BaseException:
             _close_pair(reader_fd, writer_fd)
             raise
         flushed = len(buffered)
         cancel_read, cancel_write = os.pipe()
         try:
-            pumped = await asyncio.to_thread(
+            pumped = await run_on_hop_thread(
                 _pump_owned_fds, pump, reader_fd, writer_fd, cancel_read
             )
         finally:
