@@ -27,6 +27,8 @@ import re
 import typing as typ
 from collections.abc import Callable, Iterable
 
+from mutation.results import InvalidResultsError
+
 if typ.TYPE_CHECKING:
     from mutation.results import MutantResult
 
@@ -34,8 +36,13 @@ _HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 _OPERATOR_CHARS = frozenset("=!<>+-*/%&|^~@:.")
 
 
-class LocationError(ValueError):
-    """A diff cannot be placed in its file, or a recorded location is wrong."""
+class LocationError(InvalidResultsError):
+    """A diff cannot be placed in its file, or a recorded location is wrong.
+
+    An :class:`~mutation.results.InvalidResultsError`, so the kit's command
+    line reports it in one message with exit 3 rather than writing results
+    that put mutants on the wrong lines.
+    """
 
 
 @dataclasses.dataclass(frozen=True)

@@ -152,7 +152,12 @@ def mutmut_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[pathlib.Path, 
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
     mutants, _ = collect_mutants(workspace, pristine)
+    # Kept for the refusal test below, which collects again against other sources.
+    _WORKSPACES.append(workspace)
     return pristine, mutants
+
+
+_WORKSPACES: list[pathlib.Path] = []
 
 
 def test_real_mutmut_mutants_sit_on_the_lines_their_diff_removes(
@@ -377,3 +382,17 @@ def _results(mutants: list[MutantResult]) -> Results:
         coverage={},
         gates=[],
     )
+
+
+def test_collecting_against_sources_the_diffs_do_not_match_is_refused(
+    mutmut_run: tuple[pathlib.Path, list[MutantResult]], tmp_path: pathlib.Path
+) -> None:
+    pristine, _ = mutmut_run
+    changed = tmp_path / "changed"
+    subprocess.run(["cp", "-r", str(pristine), str(changed)], check=True)
+    module = changed / FILE
+    module.write_text(
+        FIXTURE_MODULE.replace("if value < low:", "if low > value:"), encoding="utf-8"
+    )
+    with pytest.raises(LocationError, match="does not occur in the unmutated file"):
+        collect_mutants(_WORKSPACES[-1], changed)
