@@ -149,9 +149,10 @@ def _occurs_at(source: list[str], at: int, old: list[str]) -> bool:
     return len(leads) <= 1
 
 
-def _anchors(source: list[str], old: list[str]) -> list[int]:
-    """Every 0-based line at which ``old`` occurs in ``source``."""
-    return [at for at in range(len(source) - len(old) + 1) if _occurs_at(source, at, old)]
+def _anchors(source: list[str], old: list[str], lines: range) -> list[int]:
+    """Return every 0-based line in ``lines`` at which ``old`` occurs in ``source``."""
+    last = len(source) - len(old)
+    return [at for at in lines if 0 <= at <= last and _occurs_at(source, at, old)]
 
 
 def _kind(char: str) -> str:
@@ -367,7 +368,12 @@ def locate_in_diff(
     for hunk in hunks:
         expected = hunk_origin + max(hunk.old_start, 1) - 2
         candidates: list[tuple[int, _Span]] = []
-        for at in _anchors(lines, hunk.old_side):
+        # A hunk whose changes lie in ``within`` starts at most its own
+        # length above it: no need to scan the whole file.
+        window = (
+            range(within[0] - 1 - len(hunk.old_side), within[1]) if within else range(len(lines))
+        )
+        for at in _anchors(lines, hunk.old_side, window):
             if at < floor:
                 continue
             span = _changed_span(hunk, lines, at)
