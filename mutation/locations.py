@@ -23,17 +23,35 @@ writes or reports (:func:`require_valid_locations`).
 from __future__ import annotations
 
 import dataclasses
-import re
 import typing as typ
 from collections.abc import Callable, Iterable
 
+from mutation.diff_text import (
+    DiffError,
+    Hunk,
+    differing_range,
+    parse_hunks,
+    removed_lines,
+    replacement_of,
+    trim,
+)
 from mutation.results import InvalidResultsError
 
 if typ.TYPE_CHECKING:
     from mutation.results import MutantResult
 
-_HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
-_OPERATOR_CHARS = frozenset("=!<>+-*/%&|^~@:.")
+__all__ = [
+    "Hunk",
+    "Location",
+    "LocationError",
+    "differing_range",
+    "locate_in_diff",
+    "location_problems",
+    "parse_hunks",
+    "removed_lines",
+    "replacement_of",
+    "require_valid_locations",
+]
 
 
 class LocationError(InvalidResultsError):
@@ -59,66 +77,6 @@ class Location:
     column_start: int
     column_end: int
     replacement: str = ""
-
-
-@dataclasses.dataclass(frozen=True)
-class Hunk:
-    """One ``@@`` hunk: its old-side start and its tagged lines.
-
-    ``lines`` holds ``(tag, text)`` pairs, the tag being ``" "`` (context),
-    ``"-"`` (removed) or ``"+"`` (added).
-    """
-
-    old_start: int
-    lines: tuple[tuple[str, str], ...]
-
-    @property
-    def old_side(self) -> list[str]:
-        """The context and removed lines, in order."""
-        return [text for tag, text in self.lines if tag != "+"]
-
-
-def parse_hunks(diff: str) -> list[Hunk]:
-    """Split a unified diff into its hunks.
-
-    Parameters
-    ----------
-    diff
-        Unified diff text (``---``/``+++`` headers optional).
-
-    Returns
-    -------
-    list[Hunk]
-        The hunks in order; empty when the diff has none.
-
-    Raises
-    ------
-    LocationError
-        If a line inside a hunk is neither context, removal nor addition.
-    """
-    hunks: list[Hunk] = []
-    start: int | None = None
-    body: list[tuple[str, str]] = []
-    for raw in diff.splitlines():
-        header = _HUNK_HEADER.match(raw)
-        if header:
-            if start is not None:
-                hunks.append(Hunk(start, tuple(body)))
-            start, body = int(header.group(1)), []
-            continue
-        if start is None or raw.startswith("\\"):
-            # File headers before the first hunk; "\ No newline at end of file".
-            continue
-        if raw.startswith(("---", "+++")) and not body:
-            continue
-        tag = raw[:1] or " "
-        if tag not in {" ", "-", "+"}:
-            msg = f"diff line {raw!r} is not context, removal or addition"
-            raise LocationError(msg)
-        body.append((tag, raw[1:]))
-    if start is not None:
-        hunks.append(Hunk(start, tuple(body)))
-    return hunks
 
 
 def _lead(source_line: str, diff_line: str) -> str | None:
@@ -155,62 +113,6 @@ def _anchors(source: list[str], old: list[str], lines: range) -> list[int]:
     return [at for at in lines if 0 <= at <= last and _occurs_at(source, at, old)]
 
 
-def _kind(char: str) -> str:
-    if char.isalnum() or char == "_":
-        return "word"
-    if char.isspace():
-        return "space"
-    return "operator" if char in _OPERATOR_CHARS else char
-
-
-def _joins(edge: str, neighbours: Iterable[str]) -> bool:
-    kind = _kind(edge)
-    return kind != "space" and kind in {_kind(c) for c in neighbours if c}
-
-
-def differing_range(original: str, replacement: str) -> tuple[int, int]:
-    """Return how many leading and trailing characters the texts share.
-
-    The shared ends are shrunk so the differing middle starts and ends on
-    token boundaries (``==`` -> ``!=`` rather than ``=`` -> ``!``).
-
-    Parameters
-    ----------
-    original, replacement
-        The text before and after the mutation.
-
-    Returns
-    -------
-    tuple[int, int]
-        ``(prefix, suffix)`` lengths common to both texts.
-    """
-    limit = min(len(original), len(replacement))
-    prefix = 0
-    while prefix < limit and original[prefix] == replacement[prefix]:
-        prefix += 1
-    suffix = 0
-    while suffix < limit - prefix and original[-1 - suffix] == replacement[-1 - suffix]:
-        suffix += 1
-    while prefix > 0:
-        firsts = (
-            original[prefix : len(original) - suffix][:1],
-            replacement[prefix : len(replacement) - suffix][:1],
-        )
-        if not _joins(original[prefix - 1], firsts):
-            break
-        prefix -= 1
-    while suffix > 0:
-        cut = len(original) - suffix
-        lasts = (
-            original[prefix:cut][-1:],
-            replacement[prefix : len(replacement) - suffix][-1:],
-        )
-        if not _joins(original[cut], lasts):
-            break
-        suffix -= 1
-    return prefix, suffix
-
-
 @dataclasses.dataclass(frozen=True)
 class _Span:
     """A changed region of one anchored hunk (0-based source lines)."""
@@ -229,54 +131,6 @@ def _position(lines: list[str], offset: int) -> tuple[int, int]:
             return index, offset
         offset -= len(line) + 1
     return len(lines) - 1, len(lines[-1])
-
-
-def _trim(old: str, new: str) -> tuple[int, int, str]:
-    """Return the differing middle of ``old`` (start, end offsets) and its replacement."""
-    prefix, suffix = differing_range(old, new)
-    end = len(old) - suffix
-    if end <= prefix:
-        # Text was only inserted among the removed lines: widen by one character.
-        if prefix > 0:
-            prefix -= 1
-        else:
-            end = min(prefix + 1, len(old))
-    return prefix, end, new[prefix : len(new) - (len(old) - end)]
-
-
-def _change_block(hunk: Hunk) -> tuple[str, str] | None:
-    """Return a hunk's old and new text from its first change to its last."""
-    changed = [i for i, (tag, _) in enumerate(hunk.lines) if tag != " "]
-    if not changed:
-        return None
-    block = hunk.lines[changed[0] : changed[-1] + 1]
-    return (
-        "\n".join(text for tag, text in block if tag != "+"),
-        "\n".join(text for tag, text in block if tag != "-"),
-    )
-
-
-def replacement_of(diff: str) -> str:
-    """Return the text that replaces the span :func:`locate_in_diff` finds.
-
-    Parameters
-    ----------
-    diff
-        A mutant's unified diff.
-
-    Returns
-    -------
-    str
-        The differing middle of the added text (hunks joined by newlines).
-    """
-    parts: list[str] = []
-    for hunk in parse_hunks(diff):
-        block = _change_block(hunk)
-        if block is None:
-            continue
-        old, new = block
-        parts.append(_trim(old, new)[2] if old and any(t == "-" for t, _ in hunk.lines) else new)
-    return "\n".join(parts)
 
 
 def _changed_span(hunk: Hunk, source: list[str], at: int) -> _Span:
@@ -302,7 +156,7 @@ def _changed_span(hunk: Hunk, source: list[str], at: int) -> _Span:
         width = max(len(source[line]) if line < len(source) else 0, 1)
         return _Span(line, 1, line, width, new)
     old_text = "\n".join(text for text, _ in old)
-    prefix, end, replacement = _trim(old_text, new)
+    prefix, end, replacement = trim(old_text, new)
     old_lines = [text for text, _ in old]
     first, first_column = _position(old_lines, prefix)
     last, last_column = _position(old_lines, max(end - 1, prefix))
@@ -358,7 +212,11 @@ def locate_in_diff(
         If the diff has no hunk or a hunk's text does not occur in ``source``
         (inside ``within`` when given).
     """
-    hunks = parse_hunks(diff)
+    try:
+        hunks = parse_hunks(diff)
+    except DiffError as exc:
+        msg = f"{file}: the mutant's diff is malformed: {exc}"
+        raise LocationError(msg) from None
     if not hunks:
         msg = f"{file}: the mutant's diff has no hunk to locate"
         raise LocationError(msg)
@@ -403,22 +261,6 @@ def locate_in_diff(
     )
 
 
-def removed_lines(diff: str) -> list[str]:
-    """Return the lines a diff removes, in order, without their ``-`` tag.
-
-    Parameters
-    ----------
-    diff
-        Unified diff text.
-
-    Returns
-    -------
-    list[str]
-        Removed lines (possibly dedented, as the diff has them).
-    """
-    return [text for hunk in parse_hunks(diff) for tag, text in hunk.lines if tag == "-"]
-
-
 def location_problems(mutant: MutantResult, source: str | None) -> list[str]:
     """Check a mutant's recorded location against the unmutated file.
 
@@ -450,7 +292,10 @@ def location_problems(mutant: MutantResult, source: str | None) -> list[str]:
             f"({len(lines)} lines)"
         ]
     problems: list[str] = []
-    removed = [text.strip() for text in removed_lines(mutant.diff)] if mutant.diff else []
+    try:
+        removed = [text.strip() for text in removed_lines(mutant.diff)] if mutant.diff else []
+    except DiffError as exc:
+        return [f"{where}: its diff is malformed: {exc}"]
     reported = [line.strip() for line in lines[mutant.line_start - 1 : mutant.line_end]]
     if removed and not any(removed[i : i + len(reported)] == reported for i in range(len(removed))):
         problems.append(

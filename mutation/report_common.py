@@ -42,26 +42,6 @@ def is_must_kill(mutant: MutantResult) -> bool:
     return mutant.must_kill or mutant.origin == "catalogue"
 
 
-def survivors(mutants: typ.Iterable[MutantResult]) -> list[MutantResult]:
-    """Return the mutants no test killed (and nobody excused), in file order.
-
-    Parameters
-    ----------
-    mutants
-        The mutants of a result file.
-
-    Returns
-    -------
-    list[MutantResult]
-        Mutants whose status is in :data:`PROBLEM_STATUSES`, sorted by file,
-        line and id.
-    """
-    return sorted(
-        (m for m in mutants if m.status in PROBLEM_STATUSES),
-        key=lambda m: (m.file, m.line_start, m.id),
-    )
-
-
 def count_statuses(mutants: typ.Iterable[MutantResult]) -> dict[str, int]:
     """Count mutants per status (every status present, zero when unused).
 

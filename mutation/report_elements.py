@@ -12,7 +12,7 @@ import math
 import pathlib
 import typing as typ
 
-from mutation.locations import differing_range, replacement_of
+from mutation.diff_text import differing_range, replacement_of
 from mutation.report_common import (
     file_of_test,
     language_of,

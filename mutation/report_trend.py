@@ -21,7 +21,7 @@ import json
 import pathlib
 import typing as typ
 
-from mutation.locations import parse_hunks
+from mutation.diff_text import parse_hunks
 from mutation.report_common import PROBLEM_STATUSES
 from mutation.results import RESULTS_SCHEMA, InvalidResultsError, MutantResult, Results
 

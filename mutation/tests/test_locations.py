@@ -12,6 +12,7 @@ import pytest
 
 from mutation.catalogue import apply_mutant, load_catalogue
 from mutation.config import load_config
+from mutation.diff_text import DiffError
 from mutation.locations import (
     LocationError,
     locate_in_diff,
@@ -329,8 +330,12 @@ def test_the_check_refuses_columns_off_the_line_and_lines_off_the_file() -> None
 
 
 def test_a_malformed_diff_is_refused() -> None:
-    with pytest.raises(LocationError, match="not context, removal or addition"):
+    with pytest.raises(DiffError, match="not context, removal or addition"):
         parse_hunks("@@ -1,1 +1,1 @@\n?what\n")
+    with pytest.raises(LocationError, match="malformed"):
+        locate_in_diff("@@ -1,1 +1,1 @@\n?what\n", SOURCE, file="f.py")
+    stub = _stub("f.py", "@@ -1,1 +1,1 @@\n?what\n")
+    assert "its diff is malformed" in location_problems(stub, SOURCE)[0]
     with pytest.raises(LocationError, match="no hunk"):
         locate_in_diff("", SOURCE, file="f.py")
 
