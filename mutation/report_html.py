@@ -94,8 +94,8 @@ def _filters(results: Results, files: list[str]) -> str:
         if o in present
     )
     modules = "".join(
-        f'<label><input type="checkbox" class="module-filter" value="{esc(f)}" checked> '
-        f"<code>{esc(pathlib.PurePosixPath(f).name)}</code></label>"
+        f'<label title="{esc(f)}"><input type="checkbox" class="module-filter" '
+        f'value="{esc(f)}" checked> <code>{esc(pathlib.PurePosixPath(f).name)}</code></label>'
         for f in files
     )
     total = len(results.mutants)
