@@ -6,10 +6,10 @@ mutants first) with diffs and covering tests, unviable mutants (listed apart,
 never scored), excused mutants and the per-test table.
 
 By default the text stays under :data:`PR_LIMIT` characters whatever the
-number of mutants: the verdict, gates, scores and the must-kill rows of
-unkilled mutants always appear; survivors come next in priority, then the
-evidence of killed must-kill mutants, then the long tables; whatever does not
-fit is counted and pointed to the HTML report.  ``full=True`` keeps every
+number of mutants: the verdict, gates and scores always appear; then, in
+priority order, the must-kill rows of unkilled mutants, the survivors, the
+rows of killed must-kill mutants, their evidence and the long tables;
+whatever does not fit is counted and pointed to the HTML report.  ``full=True`` keeps every
 block (for a CI job summary, which has a larger limit).
 """
 
@@ -158,30 +158,45 @@ def _killers_cell(mutant: MutantResult) -> str:
     return shown + (f" (+{hidden} more)" if hidden > 0 else "")
 
 
-def _must_kill_table(results: Results, budget: Budget) -> list[str]:
-    entries = [m for m in results.mutants if is_must_kill(m)]
-    if not entries:
+UNKILLED_ROWS_SHARE = 0.4
+"""At most this share of the budget goes to unkilled must-kill rows, so the
+survivors' blocks (with their diffs) always get room."""
+
+
+def _must_kill_rows(results: Results, budget: Budget, *, killed: bool) -> tuple[list[str], int]:
+    """Return the must-kill rows of killed (or of unkilled) mutants that fit, and how many did not."""
+    rows: list[str] = []
+    left_out = 0
+    cap = budget.share(UNKILLED_ROWS_SHARE) if not killed else budget
+    for m in results.mutants:
+        if not is_must_kill(m) or (m.status == "killed") != killed:
+            continue
+        status = STATUS_LABELS.get(m.status, m.status)
+        mark = "✅" if m.status == "killed" else "❌"
+        row = f"| {code(m.id)} | {cell(m.claim)} | {mark} {status} | {_killers_cell(m)} |"
+        if cap.take(row) and (cap is budget or budget.take(row)):
+            rows.append(row)
+        else:
+            left_out += 1
+    return rows, left_out
+
+
+def _must_kill_table(unkilled: tuple[list[str], int], killed: tuple[list[str], int]) -> list[str]:
+    """Lay out the must-kill table: unkilled rows first, then the killed ones."""
+    if not (unkilled[0] or unkilled[1] or killed[0] or killed[1]):
         return []
     lines = [
         "### Must-kill catalogue",
         "",
         "| Id | Claim | Status | Killed by |",
         "|---|---|---|---|",
+        *unkilled[0],
     ]
-    left_out = 0
-    for m in entries:
-        status = STATUS_LABELS.get(m.status, m.status)
-        mark = "✅" if m.status == "killed" else "❌"
-        row = f"| {code(m.id)} | {cell(m.claim)} | {mark} {status} | {_killers_cell(m)} |"
-        if m.status != "killed":
-            budget.spend(row)
-            lines.append(row)
-        elif budget.take(row):
-            lines.append(row)
-        else:
-            left_out += 1
-    if left_out:
-        lines.append(f"| ...and {left_out} more killed | | | see {ARTIFACT} |")
+    if unkilled[1]:
+        lines.append(f"| ...and {unkilled[1]} more not killed | | | see {ARTIFACT} |")
+    lines.extend(killed[0])
+    if killed[1]:
+        lines.append(f"| ...and {killed[1]} more killed | | | see {ARTIFACT} |")
     lines.append("")
     return lines
 
@@ -328,8 +343,9 @@ def render_markdown(
     fixed.extend(_trend(trend))
     budget.spend("\n".join(fixed))
     # Blocks are budgeted in priority order, then laid out in reading order.
-    table = _must_kill_table(results, budget)
+    unkilled = _must_kill_rows(results, budget, killed=False)
     survivors = _survivors(results, base, budget, limit)
+    table = _must_kill_table(unkilled, _must_kill_rows(results, budget, killed=True))
     evidence = _evidence(results, budget)
     unviable = _unviable(results, budget)
     excused = _excused(results, budget)

@@ -90,6 +90,13 @@ class Budget:
         """Whether blocks may be left out."""
         return self.left is not None
 
+    def share(self, fraction: float) -> Budget:
+        """Return a separate budget of ``fraction`` of what is left (a cap, not a reservation)."""
+        cap = Budget(None)
+        if self.left is not None:
+            cap.left = int(self.left * fraction)
+        return cap
+
     def spend(self, text: str) -> None:
         """Count ``text`` that is always included."""
         if self.left is not None:

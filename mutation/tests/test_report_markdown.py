@@ -195,7 +195,7 @@ def test_must_kill_table_names_three_killers_and_counts_the_rest(
     assert "- `tests/test_x.py::test_4`" in full
 
 
-def _crowd(results: Results, survivors: int, must_kill: int) -> Results:
+def _crowd(results: Results, survivors: int, must_kill: int, unkilled_every: int = 50) -> Results:
     """Thousands of mutants with long diffs, names and messages."""
     # Imported here: pytest would try to collect a module-level TestRecord.
     from mutation.results import Killer, TestRecord
@@ -217,7 +217,7 @@ def _crowd(results: Results, survivors: int, must_kill: int) -> Results:
             dataclasses.replace(
                 catalogue,
                 id=f"claim-{n}",
-                status="survived" if n % 50 == 0 else "killed",
+                status="survived" if n % unkilled_every == 0 else "killed",
                 killers=[Killer(f"tests/test_k.py::test_{k}", "E  " + "m" * 400) for k in range(4)],
             )
         )
@@ -271,3 +271,20 @@ def test_unviable_mutants_are_listed_apart(results: Results, project: pathlib.Pa
     rust = survivor_blocks(found["Survivors (7)"])
     gt = next(block for ident, block in rust.items() if "rust-gt" in ident)
     assert "```rust\n3 |     if chunk.len() > limit {\n```" in gt
+
+
+@pytest.mark.parametrize(
+    ("survivors", "must_kill", "unkilled_every"),
+    [(0, 3000, 1), (0, 3000, 1000), (5000, 0, 1), (2000, 2000, 2)],
+)
+def test_summary_bound_holds_for_any_mix(
+    results: Results, project: pathlib.Path, survivors: int, must_kill: int, unkilled_every: int
+) -> None:
+    _crowd(results, survivors=survivors, must_kill=must_kill, unkilled_every=unkilled_every)
+    text = render_markdown(results, stale=[], root=project)
+    assert len(text) < PR_LIMIT
+    assert "### Gates" in text
+    assert "### Module scores (mutmut)" in text
+    found = sections(text)
+    # Survivors always get room, even when the must-kill table is huge.
+    assert len(survivor_blocks(next(v for k, v in found.items() if k.startswith("Survivors")))) >= 3
