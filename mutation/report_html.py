@@ -1,6 +1,7 @@
 """The HTML report for review: one self-contained page (inline CSS and JS, no network).
 
-Layout, top to bottom: the gates, module scores and trend; a sticky filter
+Layout, top to bottom: the gates, module scores and trend; links to every
+mutant that needs review (survivors, unkilled must-kill); a sticky filter
 bar (status, origin, module); a file tree of every mutated file (with its
 language and counts by status) beside the annotated sources; the must-kill
 table with its evidence; the per-test view.
@@ -34,6 +35,7 @@ from mutation.report_html_assets import CSP, SCRIPT, STYLE
 from mutation.report_html_parts import (
     must_kill_html,
     mutant_html,
+    review_index_html,
     summary_html,
     tests_html,
 )
@@ -256,6 +258,7 @@ def render_html(
         f'<p class="note">Run of {esc(results.created)}; {len(results.mutants)} mutants in '
         f"{len(files)} files.</p>",
         summary_html(results, trend),
+        review_index_html(results, anchors),
         _filters(results, files),
         f'<div id="review">{_tree(files, by_file)}<main id="files">{"".join(sections)}</main></div>',
         must_kill_html(results, anchors),

@@ -104,6 +104,8 @@ table#tests-table th { cursor: pointer; user-select: none; }
 table#tests-table th[aria-sort="ascending"]::after { content: " \\25B2"; }
 table#tests-table th[aria-sort="descending"]::after { content: " \\25BC"; }
 tr.idle td { background: #fff8c5; }
+ul.review-list { columns: 2; column-gap: 24px; padding-left: 18px; margin: 4px 0; }
+ul.review-list li { overflow-wrap: anywhere; break-inside: avoid; }
 """
 
 

@@ -170,6 +170,39 @@ def _covering(tests: list[str]) -> str:
     )
 
 
+REVIEW_LISTED = 200
+"""Mutants listed in the "needs review" index before the rest are counted."""
+
+
+def review_index_html(results: Results, anchors: dict[int, str]) -> str:
+    """Return links to every survivor and unkilled must-kill mutant, by file and line."""
+    found = sorted(
+        ((i, m) for i, m in enumerate(results.mutants) if needs_review(m)),
+        key=lambda pair: (not is_must_kill(pair[1]), pair[1].file, pair[1].line_start),
+    )
+    if not found:
+        return (
+            '<section id="needs-review"><h2>Needs review (0)</h2>'
+            '<p class="note">Every mutant in scope was killed or excused.</p></section>'
+        )
+    items = "".join(
+        f'<li><a href="#{anchors[i]}"><code>{esc(_where(m))}</code></a> {badge(m.status)} '
+        f"<code>{esc(m.id)}</code>"
+        + (" <strong>must-kill</strong>" if is_must_kill(m) else "")
+        + "</li>"
+        for i, m in found[:REVIEW_LISTED]
+    )
+    more = (
+        f'<p class="note">...and {len(found) - REVIEW_LISTED} more: use the filters.</p>'
+        if len(found) > REVIEW_LISTED
+        else ""
+    )
+    return (
+        f'<section id="needs-review"><h2>Needs review ({len(found)})</h2>'
+        f'<ul class="review-list">{items}</ul>{more}</section>'
+    )
+
+
 def must_kill_html(results: Results, anchors: dict[int, str]) -> str:
     """Return the must-kill table (linking to each card) and the evidence blocks."""
     entries = [(i, m) for i, m in enumerate(results.mutants) if is_must_kill(m)]

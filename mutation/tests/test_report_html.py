@@ -428,3 +428,25 @@ def test_screenshot_artifact_is_kept(
     page = _page(tmp_path, render_html(results, project))
     out = browser.screenshot(chromium, page, SCREENSHOTS / "report-fixture.png", tmp_path / "p")
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_needs_review_index_links_every_survivor_card(
+    chromium: str, results: Results, project: pathlib.Path, tmp_path: pathlib.Path
+) -> None:
+    page = _page(tmp_path, render_html(results, project))
+    script = """
+    return Array.prototype.slice.call(document.querySelectorAll("#needs-review li a")).map(
+      function (a) {
+        var card = document.querySelector(a.getAttribute("href"));
+        return [a.textContent, card.dataset.id, card.offsetParent !== null];
+      });
+    """
+    links = browser.probe(chromium, page, script, tmp_path / "profile")
+    review = {
+        m.id: m for m in results.mutants if m.status in {"survived", "timeout", "no_tests", "error"}
+    }
+    assert links[0][1] == "env-var-ignored"
+    assert {link[1] for link in links} == set(review)
+    for text, ident, shown in links:
+        assert text.startswith(f"{review[ident].file}:{review[ident].line_start}")
+        assert shown is True
