@@ -95,6 +95,14 @@ class Box:
         """
         self.size = self.size + by
         return self.size
+
+    @staticmethod
+    def double(x: int) -> int:
+        """Double it (mutmut mutates a single ``@staticmethod``).
+
+        Twice.
+        """
+        return x * 2
 '''
 
 FIXTURE_TESTS = """\
@@ -112,6 +120,7 @@ def test_describe() -> None:
 
 def test_box() -> None:
     assert Box(1).grow() == 2
+    assert Box.double(2) == 4
 """
 
 FIXTURE_SETUP = """\
@@ -167,7 +176,13 @@ def test_real_mutmut_mutants_sit_on_the_lines_their_diff_removes(
     _, mutants = mutmut_run
     lines = FIXTURE_MODULE.splitlines()
     assert len(mutants) >= 12
-    assert {m.function for m in mutants} >= {"clamp", "describe", "Box.__init__", "Box.grow"}
+    assert {m.function for m in mutants} >= {
+        "clamp",
+        "describe",
+        "Box.__init__",
+        "Box.grow",
+        "Box.double",
+    }
     for mutant in mutants:
         first_removed = removed_lines(mutant.diff)[0]
         reported = lines[mutant.line_start - 1]
@@ -193,6 +208,7 @@ def test_real_mutmut_columns_select_the_mutated_operator(
     assert seen[("+", "-")] == lines.index("        self.size = self.size + by") + 1
     assert seen[("1", "2")] == lines.index("    def grow(self, by: int = 1) -> int:") + 1
     assert seen[("==", "!=")] == lines.index('    return text.upper() if name == "X" else text') + 1
+    assert seen[("*", "/")] == lines.index("        return x * 2") + 1
 
 
 def test_elements_report_locations_match_the_results(
