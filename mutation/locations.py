@@ -78,6 +78,42 @@ class Location:
     column_end: int
     replacement: str = ""
 
+    @classmethod
+    def from_span(
+        cls,
+        file: str,
+        start: tuple[int, int],
+        end: tuple[int, int],
+        *,
+        end_exclusive: bool = True,
+        replacement: str = "",
+    ) -> Location:
+        """Build a location from a tool's reported span (cargo-mutants gives one).
+
+        Parameters
+        ----------
+        file
+            The repo-relative path.
+        start, end
+            ``(line, column)`` pairs, 1-based.
+        end_exclusive
+            Whether ``end`` points just past the span (cargo-mutants' and
+            mutation-testing-elements' convention); the kit's columns are
+            inclusive.
+        replacement
+            The text that replaces the span.
+
+        Returns
+        -------
+        Location
+            With an inclusive end column (at least the start column on a
+            single-line span).
+        """
+        end_column = end[1] - 1 if end_exclusive else end[1]
+        if end[0] == start[0]:
+            end_column = max(end_column, start[1])
+        return cls(file, start[0], end[0], start[1], max(end_column, 1), replacement)
+
 
 def _lead(source_line: str, diff_line: str) -> str | None:
     """Return the indentation ``diff_line`` lacks to be ``source_line`` (``None``: no match)."""

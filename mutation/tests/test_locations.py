@@ -14,6 +14,7 @@ from mutation.catalogue import apply_mutant, load_catalogue
 from mutation.config import load_config
 from mutation.diff_text import DiffError
 from mutation.locations import (
+    Location,
     LocationError,
     locate_in_diff,
     location_problems,
@@ -417,3 +418,18 @@ def test_collecting_against_sources_the_diffs_do_not_match_is_refused(
     )
     with pytest.raises(LocationError, match="does not occur in the unmutated file"):
         collect_mutants(_WORKSPACES[-1], changed)
+
+
+def test_a_reported_span_becomes_an_inclusive_location() -> None:
+    # cargo-mutants reports spans with an exclusive end, like the elements schema.
+    where = Location.from_span("src/lib.rs", (3, 18), (3, 19), replacement=">=")
+    assert (where.line_start, where.line_end, where.column_start, where.column_end) == (
+        3,
+        3,
+        18,
+        18,
+    )
+    inclusive = Location.from_span("src/lib.rs", (3, 5), (4, 2), end_exclusive=False)
+    assert (inclusive.column_start, inclusive.column_end) == (5, 2)
+    empty = Location.from_span("src/lib.rs", (3, 5), (3, 5))
+    assert empty.column_end == 5
