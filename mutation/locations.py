@@ -384,5 +384,9 @@ def require_valid_locations(
     if problems:
         shown = "\n  ".join(problems[:20])
         more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
-        msg = f"{len(problems)} mutant locations are wrong:\n  {shown}{more}"
+        msg = (
+            f"{len(problems)} mutant locations are wrong:\n  {shown}{more}\n"
+            "(if these files changed since the run, re-run `make mutate`; otherwise "
+            "this is a kit defect: report it with the mutant's diff)"
+        )
         raise LocationError(msg)
