@@ -1,9 +1,10 @@
 """The Markdown summary: a pull-request comment that fits, or everything (``--full``).
 
 Order: STALE warning, verdict, gates, module scores, trend against the
-baseline, the must-kill table, its evidence, survivors (unkilled must-kill
-mutants first) with diffs and covering tests, unviable mutants (listed apart,
-never scored), excused mutants and the per-test table.
+baseline, the must-kill table (unkilled rows first), survivors (unkilled
+must-kill mutants first) with diffs and covering tests, the must-kill
+evidence, unviable mutants (listed apart, never scored), excused mutants and
+the per-test table.
 
 By default the text stays under :data:`PR_LIMIT` characters whatever the
 number of mutants: the verdict, gates and scores always appear; then, in
@@ -202,7 +203,9 @@ def _must_kill_table(unkilled: tuple[list[str], int], killed: tuple[list[str], i
 
 
 def _evidence(results: Results, budget: Budget) -> list[str]:
-    lines: list[str] = []
+    if not collect_evidence(results):
+        return []
+    lines: list[str] = ["### Must-kill evidence", ""]
     left_out = 0
     for item in collect_evidence(results):
         block = evidence_markdown(item, compact=budget.limited)
@@ -350,7 +353,7 @@ def render_markdown(
     unviable = _unviable(results, budget)
     excused = _excused(results, budget)
     tests = _tests(results, budget)
-    lines = [*fixed, *table, *evidence, *survivors, *unviable, *excused, *tests]
+    lines = [*fixed, *table, *survivors, *evidence, *unviable, *excused, *tests]
     if budget.limited:
         lines.append(f"_Full report: {ARTIFACT}; `--full` for the whole summary._")
     return "\n".join(lines).rstrip("\n") + "\n"

@@ -80,8 +80,24 @@ def test_gate_verdicts(results: Results, project: pathlib.Path) -> None:
     assert row(body, f"mutmut score {BACKEND}")[1] == "❌ fail"
 
 
+def test_survivors_come_before_the_killed_evidence(results: Results, project: pathlib.Path) -> None:
+    headings = [
+        line
+        for line in render_markdown(results, stale=[], root=project).splitlines()
+        if line.startswith("### ")
+    ]
+    assert headings[:4] == [
+        "### Gates",
+        "### Module scores (mutmut)",
+        "### Must-kill catalogue",
+        "### Survivors (6)",
+    ]
+    assert headings[4] == "### Must-kill evidence"
+
+
 def test_must_kill_table_and_evidence(results: Results, project: pathlib.Path) -> None:
-    body = sections(render_markdown(results, stale=[], root=project))["Must-kill catalogue"]
+    found = sections(render_markdown(results, stale=[], root=project))
+    body = found["Must-kill catalogue"] + found["Must-kill evidence"]
     killed = row(body, "`fallback-flipped`")
     assert killed[1] == "A missing extension falls back to the Python pump"
     assert killed[2] == "✅ killed"
@@ -185,7 +201,7 @@ def test_must_kill_table_names_three_killers_and_counts_the_rest(
     assert "test_2" in row
     assert "test_3" not in row
     assert row.rstrip().endswith("(+2 more) |")
-    evidence = text.split("### Must-kill catalogue")[1].split("### Survivors")[0]
+    evidence = sections(text)["Must-kill evidence"]
     # The PR-sized evidence block names three killers and counts the rest...
     assert "- `tests/test_x.py::test_2`" in evidence
     assert "- `tests/test_x.py::test_3`" not in evidence
