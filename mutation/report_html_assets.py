@@ -91,6 +91,7 @@ tr.line.worst-killed { background: #f0fff4; }
 tr.mutants > td { padding: 4px 8px 8px 52px; background: #fbfcfd; }
 .mutant { margin: 4px 0; padding: 4px 8px; border-left: 4px solid #8c959f;
   background: #fff; white-space: normal; max-width: 1000px; }
+details.card-body > summary { color: #57606a; font-size: 12px; cursor: pointer; }
 .mutant header { display: flex; flex-wrap: wrap; gap: 4px 8px; align-items: baseline; }
 .mutant header code { overflow-wrap: anywhere; }
 .mutant .facts { margin: 2px 0; }
@@ -188,6 +189,9 @@ SCRIPT = """
     var box = document.getElementById(row.dataset.mutants);
     var open = box.dataset.open !== "true";
     box.dataset.open = String(open);
+    if (open) {
+      all("details.card-body", box).forEach(function (body) { body.open = true; });
+    }
     marker.setAttribute("aria-expanded", String(open));
     box.hidden = !open || row.classList.contains("filtered-out");
   }

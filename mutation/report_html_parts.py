@@ -112,7 +112,8 @@ def mutant_html(mutant: MutantResult, anchor: str) -> str:
     Returns
     -------
     str
-        An ``<article class="mutant">`` carrying ``data-status``,
+        An ``<article class="mutant">`` (its body in ``details.card-body``,
+        open when the mutant needs review) carrying ``data-status``,
         ``data-origin``, ``data-file`` and ``data-id`` for the filters.
     """
     must = is_must_kill(mutant)
@@ -148,7 +149,11 @@ def mutant_html(mutant: MutantResult, anchor: str) -> str:
         f'data-status="{esc(mutant.status)}" data-origin="{esc(mutant.origin)}" '
         f'data-file="{esc(mutant.file)}" data-id="{esc(mutant.id)}" '
         f'data-review="{str(needs_review(mutant)).lower()}">'
-        f"<header>{' '.join(title)}</header>{''.join(body)}</article>"
+        f"<header>{' '.join(title)}</header>"
+        # A killed mutant beside a survivor stays folded to its header; the
+        # marker's click unfolds every card of its line.
+        f'<details class="card-body"{" open" if needs_review(mutant) else ""}>'
+        f"<summary>diff, tests, replay</summary>{''.join(body)}</details></article>"
     )
 
 

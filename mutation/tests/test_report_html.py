@@ -184,7 +184,8 @@ function line(n) {
     markerShown: marker ? marker.offsetParent !== null : false,
     open: box ? box.offsetParent !== null : false,
     cards: cards.map(function (c) {
-      return {id: c.dataset.id, shown: c.offsetParent !== null, text: c.textContent};
+      return {id: c.dataset.id, shown: c.offsetParent !== null, text: c.textContent,
+              unfolded: c.querySelector("details.card-body").open};
     })
   };
 }
@@ -207,6 +208,7 @@ def test_survivor_line_is_marked_and_open_and_killed_line_folded(
     assert survivor["open"] is True
     assert [c["id"] for c in survivor["cards"]] == ["cuprum._backend.x__available__mutmut_1"]
     assert survivor["cards"][0]["shown"] is True
+    assert survivor["cards"][0]["unfolded"] is True
     assert killed["pills"] == [["killed", "2"]]
     assert killed["markerShown"] is True
     assert killed["open"] is False
@@ -240,6 +242,7 @@ def test_clicking_a_marker_shows_each_mutants_evidence(
     assert opened["open"] is True
     cards = {c["id"]: c for c in opened["cards"]}
     assert set(cards) == {"cuprum._backend.x_select_backend__mutmut_1", "fallback-flipped"}
+    assert all(c["shown"] and c["unfolded"] for c in cards.values())
     flipped = cards["fallback-flipped"]["text"]
     assert "killed" in flipped
     assert FALLBACK_TEST in flipped
@@ -450,3 +453,25 @@ def test_needs_review_index_links_every_survivor_card(
     for text, ident, shown in links:
         assert text.startswith(f"{review[ident].file}:{review[ident].line_start}")
         assert shown is True
+
+
+def test_a_killed_mutant_beside_a_survivor_is_folded(
+    chromium: str, results: Results, project: pathlib.Path, tmp_path: pathlib.Path
+) -> None:
+    # Put a killed mutant on the survivor's line.
+    killed = next(
+        m for m in results.mutants if m.id == "cuprum._backend.x_select_backend__mutmut_1"
+    )
+    survivor = next(m for m in results.mutants if m.id == "cuprum._backend.x__available__mutmut_1")
+    killed.line_start = killed.line_end = survivor.line_start
+    killed.column_start = killed.column_end = 0
+    page = _page(tmp_path, render_html(results, project))
+    state = browser.probe(
+        chromium, page, LINE_STATE + f"return line({SURVIVOR_LINE});", tmp_path / "profile"
+    )
+    cards = {c["id"]: c for c in state["cards"]}
+    assert state["open"] is True
+    assert state["pills"] == [["survived", "1"], ["killed", "1"]]
+    assert cards[survivor.id]["unfolded"] is True
+    assert cards[killed.id]["shown"] is True
+    assert cards[killed.id]["unfolded"] is False
