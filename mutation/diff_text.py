@@ -134,14 +134,28 @@ def differing_range(original: str, replacement: str) -> tuple[int, int]:
     return prefix, suffix
 
 
+def _token_start(text: str, offset: int) -> int:
+    """Return where the token before ``offset`` starts (spaces before it skipped)."""
+    start = offset
+    while start > 0 and text[start - 1] in " \t":
+        start -= 1
+    if start == 0 or text[start - 1] == "\n":
+        return offset - 1
+    kind = _kind(text[start - 1])
+    while start > 0 and text[start - 1] != "\n" and _kind(text[start - 1]) == kind:
+        start -= 1
+    return start
+
+
 def trim(old: str, new: str) -> tuple[int, int, str]:
     """Return the differing middle of ``old`` (start, end offsets) and its replacement."""
     prefix, suffix = differing_range(old, new)
     end = len(old) - suffix
     if end <= prefix:
-        # Text was only inserted among the removed lines: widen by one character.
+        # Text was only inserted: widen the span over the token before the
+        # insertion (``is`` -> ``is not``), or the character after it.
         if prefix > 0:
-            prefix -= 1
+            prefix = _token_start(old, prefix)
         else:
             end = min(prefix + 1, len(old))
     return prefix, end, new[prefix : len(new) - (len(old) - end)]

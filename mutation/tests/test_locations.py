@@ -433,3 +433,22 @@ def test_a_reported_span_becomes_an_inclusive_location() -> None:
     assert (inclusive.column_start, inclusive.column_end) == (5, 2)
     empty = Location.from_span("src/lib.rs", (3, 5), (3, 5))
     assert empty.column_end == 5
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "span", "replacement"),
+    [
+        ("if a is b:", "if a is not b:", "is ", "is not "),
+        ("f(a)", "f(a, b)", "a", "a, b"),
+        ("x == 1", "x != 1", "==", "!="),
+        ("return x", "return None", "x", "None"),
+    ],
+)
+def test_an_insertion_spans_the_token_before_it(
+    old: str, new: str, span: str, replacement: str
+) -> None:
+    source = f"def f(a, b, x):\n    {old}\n"
+    where = locate_in_diff(_diff(source, source.replace(old, new)), source, file="f.py")
+    line = source.splitlines()[1]
+    assert line[where.column_start - 1 : where.column_end] == span
+    assert where.replacement == replacement
