@@ -61,7 +61,7 @@ def annotation(mutant: MutantResult) -> str:
     if mutant.tests:
         lines.append("Covering tests: " + ", ".join(mutant.tests[:3]))
     else:
-        lines.append("No test covers this code.")
+        lines.append("Covering tests: none recorded.")
     replay = replay_for(mutant)
     if replay:
         lines.append(f"Replay: {replay}")

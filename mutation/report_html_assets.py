@@ -105,6 +105,7 @@ table#tests-table th { cursor: pointer; user-select: none; }
 table#tests-table th[aria-sort="ascending"]::after { content: " \\25B2"; }
 table#tests-table th[aria-sort="descending"]::after { content: " \\25BC"; }
 tr.idle td { background: #fff8c5; }
+#tree li.filtered-out > a { color: #8c959f; }
 ul.review-list { columns: 2; column-gap: 24px; padding-left: 18px; margin: 4px 0; }
 ul.review-list li { overflow-wrap: anywhere; break-inside: avoid; }
 """
@@ -162,11 +163,18 @@ SCRIPT = """
       row.querySelector("button.marker").hidden = !any;
       box.hidden = !any || box.dataset.open !== "true";
     });
+    var hiddenFiles = {};
     all("section.file").forEach(function (section) {
-      section.hidden = module[section.dataset.file] !== true;
+      // A file whose mutants are all filtered out is hidden too, so that
+      // "survivors only" shows only the files with survivors.
+      var cards = section.querySelectorAll("article.mutant");
+      var shownCards = section.querySelectorAll("article.mutant:not([hidden])");
+      section.hidden = module[section.dataset.file] !== true ||
+        (cards.length > 0 && shownCards.length === 0);
+      hiddenFiles[section.dataset.file] = section.hidden;
     });
     all("#tree li.file-entry").forEach(function (item) {
-      item.classList.toggle("filtered-out", module[item.dataset.file] !== true);
+      item.classList.toggle("filtered-out", hiddenFiles[item.dataset.file] === true);
     });
     counter.textContent = "Showing " + shown + " of " + mutants.length + " mutants";
     counter.dataset.visible = String(shown);

@@ -475,3 +475,16 @@ def test_a_killed_mutant_beside_a_survivor_is_folded(
     assert cards[survivor.id]["unfolded"] is True
     assert cards[killed.id]["shown"] is True
     assert cards[killed.id]["unfolded"] is False
+
+
+def test_files_without_a_shown_mutant_are_hidden(
+    chromium: str, results: Results, project: pathlib.Path, tmp_path: pathlib.Path
+) -> None:
+    add_rust(results, project)
+    page = _page(tmp_path, render_html(results, project))
+    script = FILTER_STATE + 'return shown("section.file");'
+    survivors = browser.probe(chromium, page, script, tmp_path / "p1", "#status=survived")
+    # STREAMS has no mutant at all: it stays, as a scored module.
+    assert survivors == [BACKEND, STREAMS, RUST_FILE]
+    unviable = browser.probe(chromium, page, script, tmp_path / "p2", "#status=unviable")
+    assert unviable == [STREAMS, RUST_FILE]
