@@ -126,7 +126,11 @@ def command_baseline(args: argparse.Namespace) -> int:
         raise ConfigError(str(exc)) from None
     for file, score in scores.items():
         print(f"baseline {file}: {score:.2%}")
-    print(f"written to {config.baseline}; commit it to make the ratchet bite")
+    from mutation.report_trend import snapshot_path, write_snapshot
+
+    snapshot = snapshot_path(config.root / config.baseline)
+    print(f"baseline mutant outcomes: {write_snapshot(results, snapshot)} in {snapshot.name}")
+    print(f"written to {config.baseline}; commit it (and {snapshot.name}) to make the ratchet bite")
     return EXIT_OK
 
 
@@ -169,6 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "baseline", help="record the last run's scores as the ratchet baseline"
     ).set_defaults(handler=command_baseline)
+    sub.add_parser("report", help="Markdown, JSON and HTML reports; --annotations (see its --help)")
     replay = sub.add_parser(
         "replay", help="switch a catalogue mutant on in a scratch copy and run its killers"
     )
@@ -179,9 +184,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the kit's command line; return the exit code."""
+    arguments = sys.argv[1:] if argv is None else argv
+    if arguments[:1] == ["report"]:
+        # The report command keeps its own parser (mutation/report.py).
+        from mutation.report import main as report_main
+
+        return report_main(arguments[1:])
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(arguments)
     except SystemExit as exc:
         return EXIT_USAGE if exc.code else EXIT_OK
     try:

@@ -131,13 +131,23 @@ def _location(item: Evidence) -> str:
     return f"{item.file}:{item.line_start}"
 
 
-def evidence_markdown(item: Evidence) -> str:
+COMPACT_KILLERS = 3
+"""Killers shown, with their messages, in a compact (pull-request) block."""
+
+COMPACT_MESSAGE_LINES = 6
+"""Lines of each killer's message in a compact block."""
+
+
+def evidence_markdown(item: Evidence, *, compact: bool = False) -> str:
     """Render one evidence block as Markdown (a collapsible ``<details>``).
 
     Parameters
     ----------
     item
         The evidence of one must-kill mutant.
+    compact
+        Name at most :data:`COMPACT_KILLERS` killers, with shorter messages
+        (the pull-request summary); the rest are counted.
 
     Returns
     -------
@@ -157,10 +167,15 @@ def evidence_markdown(item: Evidence) -> str:
     if item.killers:
         parts.append("Killed by:")
         parts.append("")
-        for killer in item.killers:
+        shown = item.killers[:COMPACT_KILLERS] if compact else item.killers
+        lines = COMPACT_MESSAGE_LINES if compact else MESSAGE_LINES
+        for killer in shown:
             parts.append(f"- `{killer.test}`")
             parts.append("")
-            parts.append(fence(shorten(killer.message) or "(no message)", "text"))
+            parts.append(fence(shorten(killer.message, lines) or "(no message)", "text"))
+        if len(shown) < len(item.killers):
+            parts.append(f"- ...and {len(item.killers) - len(shown)} more (see the HTML report)")
+            parts.append("")
     else:
         parts.append("**No test killed this mutant.**")
         parts.append("")

@@ -23,19 +23,44 @@ writes or reports (:func:`require_valid_locations`).
 from __future__ import annotations
 
 import dataclasses
-import re
 import typing as typ
 from collections.abc import Callable, Iterable
+
+from mutation.diff_text import (
+    DiffError,
+    Hunk,
+    differing_range,
+    parse_hunks,
+    removed_lines,
+    replacement_of,
+    trim,
+)
+from mutation.results import InvalidResultsError
 
 if typ.TYPE_CHECKING:
     from mutation.results import MutantResult
 
-_HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
-_OPERATOR_CHARS = frozenset("=!<>+-*/%&|^~@:.")
+__all__ = [
+    "Hunk",
+    "Location",
+    "LocationError",
+    "differing_range",
+    "locate_in_diff",
+    "location_problems",
+    "parse_hunks",
+    "removed_lines",
+    "replacement_of",
+    "require_valid_locations",
+]
 
 
-class LocationError(ValueError):
-    """A diff cannot be placed in its file, or a recorded location is wrong."""
+class LocationError(InvalidResultsError):
+    """A diff cannot be placed in its file, or a recorded location is wrong.
+
+    An :class:`~mutation.results.InvalidResultsError`, so the kit's command
+    line reports it in one message with exit 3 rather than writing results
+    that put mutants on the wrong lines.
+    """
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,65 +78,41 @@ class Location:
     column_end: int
     replacement: str = ""
 
+    @classmethod
+    def from_span(
+        cls,
+        file: str,
+        start: tuple[int, int],
+        end: tuple[int, int],
+        *,
+        end_exclusive: bool = True,
+        replacement: str = "",
+    ) -> Location:
+        """Build a location from a tool's reported span (cargo-mutants gives one).
 
-@dataclasses.dataclass(frozen=True)
-class Hunk:
-    """One ``@@`` hunk: its old-side start and its tagged lines.
+        Parameters
+        ----------
+        file
+            The repo-relative path.
+        start, end
+            ``(line, column)`` pairs, 1-based.
+        end_exclusive
+            Whether ``end`` points just past the span (cargo-mutants' and
+            mutation-testing-elements' convention); the kit's columns are
+            inclusive.
+        replacement
+            The text that replaces the span.
 
-    ``lines`` holds ``(tag, text)`` pairs, the tag being ``" "`` (context),
-    ``"-"`` (removed) or ``"+"`` (added).
-    """
-
-    old_start: int
-    lines: tuple[tuple[str, str], ...]
-
-    @property
-    def old_side(self) -> list[str]:
-        """The context and removed lines, in order."""
-        return [text for tag, text in self.lines if tag != "+"]
-
-
-def parse_hunks(diff: str) -> list[Hunk]:
-    """Split a unified diff into its hunks.
-
-    Parameters
-    ----------
-    diff
-        Unified diff text (``---``/``+++`` headers optional).
-
-    Returns
-    -------
-    list[Hunk]
-        The hunks in order; empty when the diff has none.
-
-    Raises
-    ------
-    LocationError
-        If a line inside a hunk is neither context, removal nor addition.
-    """
-    hunks: list[Hunk] = []
-    start: int | None = None
-    body: list[tuple[str, str]] = []
-    for raw in diff.splitlines():
-        header = _HUNK_HEADER.match(raw)
-        if header:
-            if start is not None:
-                hunks.append(Hunk(start, tuple(body)))
-            start, body = int(header.group(1)), []
-            continue
-        if start is None or raw.startswith("\\"):
-            # File headers before the first hunk; "\ No newline at end of file".
-            continue
-        if raw.startswith(("---", "+++")) and not body:
-            continue
-        tag = raw[:1] or " "
-        if tag not in {" ", "-", "+"}:
-            msg = f"diff line {raw!r} is not context, removal or addition"
-            raise LocationError(msg)
-        body.append((tag, raw[1:]))
-    if start is not None:
-        hunks.append(Hunk(start, tuple(body)))
-    return hunks
+        Returns
+        -------
+        Location
+            With an inclusive end column (at least the start column on a
+            single-line span).
+        """
+        end_column = end[1] - 1 if end_exclusive else end[1]
+        if end[0] == start[0]:
+            end_column = max(end_column, start[1])
+        return cls(file, start[0], end[0], start[1], max(end_column, 1), replacement)
 
 
 def _lead(source_line: str, diff_line: str) -> str | None:
@@ -142,65 +143,10 @@ def _occurs_at(source: list[str], at: int, old: list[str]) -> bool:
     return len(leads) <= 1
 
 
-def _anchors(source: list[str], old: list[str]) -> list[int]:
-    """Every 0-based line at which ``old`` occurs in ``source``."""
-    return [at for at in range(len(source) - len(old) + 1) if _occurs_at(source, at, old)]
-
-
-def _kind(char: str) -> str:
-    if char.isalnum() or char == "_":
-        return "word"
-    if char.isspace():
-        return "space"
-    return "operator" if char in _OPERATOR_CHARS else char
-
-
-def _joins(edge: str, neighbours: Iterable[str]) -> bool:
-    kind = _kind(edge)
-    return kind != "space" and kind in {_kind(c) for c in neighbours if c}
-
-
-def differing_range(original: str, replacement: str) -> tuple[int, int]:
-    """Return how many leading and trailing characters the texts share.
-
-    The shared ends are shrunk so the differing middle starts and ends on
-    token boundaries (``==`` -> ``!=`` rather than ``=`` -> ``!``).
-
-    Parameters
-    ----------
-    original, replacement
-        The text before and after the mutation.
-
-    Returns
-    -------
-    tuple[int, int]
-        ``(prefix, suffix)`` lengths common to both texts.
-    """
-    limit = min(len(original), len(replacement))
-    prefix = 0
-    while prefix < limit and original[prefix] == replacement[prefix]:
-        prefix += 1
-    suffix = 0
-    while suffix < limit - prefix and original[-1 - suffix] == replacement[-1 - suffix]:
-        suffix += 1
-    while prefix > 0:
-        firsts = (
-            original[prefix : len(original) - suffix][:1],
-            replacement[prefix : len(replacement) - suffix][:1],
-        )
-        if not _joins(original[prefix - 1], firsts):
-            break
-        prefix -= 1
-    while suffix > 0:
-        cut = len(original) - suffix
-        lasts = (
-            original[prefix:cut][-1:],
-            replacement[prefix : len(replacement) - suffix][-1:],
-        )
-        if not _joins(original[cut], lasts):
-            break
-        suffix -= 1
-    return prefix, suffix
+def _anchors(source: list[str], old: list[str], lines: range) -> list[int]:
+    """Return every 0-based line in ``lines`` at which ``old`` occurs in ``source``."""
+    last = len(source) - len(old)
+    return [at for at in lines if 0 <= at <= last and _occurs_at(source, at, old)]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -221,54 +167,6 @@ def _position(lines: list[str], offset: int) -> tuple[int, int]:
             return index, offset
         offset -= len(line) + 1
     return len(lines) - 1, len(lines[-1])
-
-
-def _trim(old: str, new: str) -> tuple[int, int, str]:
-    """Return the differing middle of ``old`` (start, end offsets) and its replacement."""
-    prefix, suffix = differing_range(old, new)
-    end = len(old) - suffix
-    if end <= prefix:
-        # Text was only inserted among the removed lines: widen by one character.
-        if prefix > 0:
-            prefix -= 1
-        else:
-            end = min(prefix + 1, len(old))
-    return prefix, end, new[prefix : len(new) - (len(old) - end)]
-
-
-def _change_block(hunk: Hunk) -> tuple[str, str] | None:
-    """Return a hunk's old and new text from its first change to its last."""
-    changed = [i for i, (tag, _) in enumerate(hunk.lines) if tag != " "]
-    if not changed:
-        return None
-    block = hunk.lines[changed[0] : changed[-1] + 1]
-    return (
-        "\n".join(text for tag, text in block if tag != "+"),
-        "\n".join(text for tag, text in block if tag != "-"),
-    )
-
-
-def replacement_of(diff: str) -> str:
-    """Return the text that replaces the span :func:`locate_in_diff` finds.
-
-    Parameters
-    ----------
-    diff
-        A mutant's unified diff.
-
-    Returns
-    -------
-    str
-        The differing middle of the added text (hunks joined by newlines).
-    """
-    parts: list[str] = []
-    for hunk in parse_hunks(diff):
-        block = _change_block(hunk)
-        if block is None:
-            continue
-        old, new = block
-        parts.append(_trim(old, new)[2] if old and any(t == "-" for t, _ in hunk.lines) else new)
-    return "\n".join(parts)
 
 
 def _changed_span(hunk: Hunk, source: list[str], at: int) -> _Span:
@@ -294,7 +192,7 @@ def _changed_span(hunk: Hunk, source: list[str], at: int) -> _Span:
         width = max(len(source[line]) if line < len(source) else 0, 1)
         return _Span(line, 1, line, width, new)
     old_text = "\n".join(text for text, _ in old)
-    prefix, end, replacement = _trim(old_text, new)
+    prefix, end, replacement = trim(old_text, new)
     old_lines = [text for text, _ in old]
     first, first_column = _position(old_lines, prefix)
     last, last_column = _position(old_lines, max(end - 1, prefix))
@@ -350,7 +248,11 @@ def locate_in_diff(
         If the diff has no hunk or a hunk's text does not occur in ``source``
         (inside ``within`` when given).
     """
-    hunks = parse_hunks(diff)
+    try:
+        hunks = parse_hunks(diff)
+    except DiffError as exc:
+        msg = f"{file}: the mutant's diff is malformed: {exc}"
+        raise LocationError(msg) from None
     if not hunks:
         msg = f"{file}: the mutant's diff has no hunk to locate"
         raise LocationError(msg)
@@ -360,7 +262,12 @@ def locate_in_diff(
     for hunk in hunks:
         expected = hunk_origin + max(hunk.old_start, 1) - 2
         candidates: list[tuple[int, _Span]] = []
-        for at in _anchors(lines, hunk.old_side):
+        # A hunk whose changes lie in ``within`` starts at most its own
+        # length above it: no need to scan the whole file.
+        window = (
+            range(within[0] - 1 - len(hunk.old_side), within[1]) if within else range(len(lines))
+        )
+        for at in _anchors(lines, hunk.old_side, window):
             if at < floor:
                 continue
             span = _changed_span(hunk, lines, at)
@@ -388,22 +295,6 @@ def locate_in_diff(
         column_end=last.last_column,
         replacement=replacement,
     )
-
-
-def removed_lines(diff: str) -> list[str]:
-    """Return the lines a diff removes, in order, without their ``-`` tag.
-
-    Parameters
-    ----------
-    diff
-        Unified diff text.
-
-    Returns
-    -------
-    list[str]
-        Removed lines (possibly dedented, as the diff has them).
-    """
-    return [text for hunk in parse_hunks(diff) for tag, text in hunk.lines if tag == "-"]
 
 
 def location_problems(mutant: MutantResult, source: str | None) -> list[str]:
@@ -437,7 +328,10 @@ def location_problems(mutant: MutantResult, source: str | None) -> list[str]:
             f"({len(lines)} lines)"
         ]
     problems: list[str] = []
-    removed = [text.strip() for text in removed_lines(mutant.diff)] if mutant.diff else []
+    try:
+        removed = [text.strip() for text in removed_lines(mutant.diff)] if mutant.diff else []
+    except DiffError as exc:
+        return [f"{where}: its diff is malformed: {exc}"]
     reported = [line.strip() for line in lines[mutant.line_start - 1 : mutant.line_end]]
     if removed and not any(removed[i : i + len(reported)] == reported for i in range(len(removed))):
         problems.append(
@@ -490,5 +384,9 @@ def require_valid_locations(
     if problems:
         shown = "\n  ".join(problems[:20])
         more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
-        msg = f"{len(problems)} mutant locations are wrong:\n  {shown}{more}"
+        msg = (
+            f"{len(problems)} mutant locations are wrong:\n  {shown}{more}\n"
+            "(if these files changed since the run, re-run `make mutate`; otherwise "
+            "this is a kit defect: report it with the mutant's diff)"
+        )
         raise LocationError(msg)

@@ -1,12 +1,24 @@
 """Write the Markdown, JSON and HTML reports of the last kit run.
 
 Usage: ``python -m mutation.report [--results PATH] [--out DIR]
-[--allow-stale] [--root DIR]``.
+[--allow-stale] [--root DIR] [--full] [--previous PATH] [--baseline PATH]
+[--annotations]`` (also ``python -m mutation report ...``).
 
-Exit status: 0 when the reports were written, 1 when they could not be
-written, 2 on a usage error, 3 when the result file is missing, invalid or
-stale (stale results are reported, with a STALE banner, only with
-``--allow-stale``).
+Writes ``summary.md`` (sized for a pull-request comment; ``--full``: every
+block, for a CI job summary), ``summary-full.md`` (always every block),
+``mutation-report.json`` (mutation-testing-elements) and
+``mutation-report.html``.  The trend compares with the ratchet baseline's
+mutant outcomes (``mutation/baseline-mutants.json``) or ``--previous``.
+``--annotations`` writes nothing and prints GitHub workflow commands for the
+survivors instead.
+
+Before anything is written, every mutant's recorded location is checked
+against the source (:mod:`mutation.locations`); a wrong one is refused.
+
+Exit status: 0 when the reports (or annotations) were written, 1 when they
+could not be written, 2 on a usage error, 3 when the result file is missing,
+invalid, stale (stale results are reported, with a STALE banner, only with
+``--allow-stale``) or locates a mutant wrongly.
 """
 
 from __future__ import annotations
@@ -17,13 +29,18 @@ import pathlib
 import sys
 import typing as typ
 
-from mutation.report_common import STATUSES
+from mutation.locations import LocationError, require_valid_locations
+from mutation.ratchet import load_baseline
+from mutation.report_annotations import workflow_commands
+from mutation.report_common import STATUSES, read_source
 from mutation.report_elements import build_elements_report
 from mutation.report_html import render_html
 from mutation.report_markdown import render_markdown
+from mutation.report_trend import Trend, compare, load_outcomes, snapshot_path
 from mutation.results import (
     DEFAULT_RESULTS_PATH,
     InvalidResultsError,
+    Origin,
     Results,
     load_results,
     stale_inputs,
@@ -36,6 +53,7 @@ __all__ = [
     "EXIT_WRITE",
     "build_elements_report",
     "check_results",
+    "load_trend",
     "main",
     "render_html",
     "render_markdown",
@@ -50,8 +68,10 @@ EXIT_INVALID = 3
 
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent
 DEFAULT_OUT = pathlib.Path("mutation/results/report")
+DEFAULT_BASELINE = pathlib.Path("mutation/baseline.json")
 
 SUMMARY_NAME = "summary.md"
+FULL_SUMMARY_NAME = "summary-full.md"
 JSON_NAME = "mutation-report.json"
 HTML_NAME = "mutation-report.html"
 
@@ -92,9 +112,70 @@ def check_results(results: Results) -> None:
         if mutant.status not in STATUSES:
             msg = f"mutant {mutant.id!r} has unknown status {mutant.status!r}"
             raise InvalidResultsError(msg)
-        if mutant.origin not in {"mutmut", "catalogue"}:
+        if mutant.origin not in typ.get_args(Origin):
             msg = f"mutant {mutant.id!r} has unknown origin {mutant.origin!r}"
             raise InvalidResultsError(msg)
+
+
+def check_locations(results: Results, root: pathlib.Path) -> None:
+    """Refuse a result file that places a mutant on the wrong line.
+
+    Parameters
+    ----------
+    results
+        A loaded result file whose inputs are current.
+    root
+        The project root (the unmutated sources).
+
+    Raises
+    ------
+    InvalidResultsError
+        Naming every wrongly located mutant.
+    """
+    try:
+        require_valid_locations(results.mutants, lambda file: read_source(root, file))
+    except LocationError as exc:
+        raise InvalidResultsError(str(exc)) from None
+
+
+def load_trend(
+    results: Results,
+    baseline: pathlib.Path,
+    previous: pathlib.Path | None = None,
+) -> Trend:
+    """Compare ``results`` with the baseline's mutant outcomes.
+
+    Parameters
+    ----------
+    results
+        A loaded result file.
+    baseline
+        The ratchet's score baseline; its mutant snapshot lies beside it.
+    previous
+        A snapshot or result file to compare with instead of the snapshot.
+
+    Returns
+    -------
+    Trend
+        Unknown (with a note) when no snapshot is recorded.
+
+    Raises
+    ------
+    InvalidResultsError
+        If ``previous`` (or the snapshot) is unreadable, or the score
+        baseline is invalid.
+    """
+    scores: dict[str, float] = {}
+    if baseline.exists():
+        try:
+            scores = load_baseline(baseline)
+        except ValueError as exc:
+            raise InvalidResultsError(str(exc)) from None
+    source = previous or snapshot_path(baseline)
+    if previous is None and not source.exists():
+        return compare(None, results, scores=scores)
+    outcomes, created = load_outcomes(source)
+    return compare(outcomes, results, since=created, scores=scores)
 
 
 def write_reports(
@@ -103,8 +184,10 @@ def write_reports(
     out: pathlib.Path,
     *,
     stale: typ.Sequence[str] = (),
+    full: bool = False,
+    trend: Trend | None = None,
 ) -> list[pathlib.Path]:
-    """Write ``summary.md``, ``mutation-report.json`` and ``mutation-report.html``.
+    """Write the summaries, ``mutation-report.json`` and ``mutation-report.html``.
 
     Parameters
     ----------
@@ -116,6 +199,10 @@ def write_reports(
         The output directory (created when missing).
     stale
         Changed inputs; non-empty puts a STALE banner atop every output.
+    full
+        Make ``summary.md`` the full summary rather than the PR-sized one.
+    trend
+        The comparison with the baseline, shown in the summaries and page.
 
     Returns
     -------
@@ -123,11 +210,15 @@ def write_reports(
         The files written.
     """
     out.mkdir(parents=True, exist_ok=True)
+    full_text = render_markdown(results, stale=list(stale), root=root, full=True, trend=trend)
     outputs = {
-        out / SUMMARY_NAME: render_markdown(results, stale=list(stale), root=root),
+        out / SUMMARY_NAME: full_text
+        if full
+        else render_markdown(results, stale=list(stale), root=root, trend=trend),
+        out / FULL_SUMMARY_NAME: full_text,
         out / JSON_NAME: json.dumps(build_elements_report(results, root, stale=stale), indent=2)
         + "\n",
-        out / HTML_NAME: render_html(results, root, stale=stale),
+        out / HTML_NAME: render_html(results, root, stale=stale, trend=trend),
     }
     for path, text in outputs.items():
         path.write_text(text, encoding="utf-8")
@@ -136,7 +227,7 @@ def write_reports(
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m mutation.report",
+        prog="python -m mutation report",
         description="Write Markdown, JSON and HTML reports of the last kit run.",
     )
     parser.add_argument(
@@ -153,6 +244,27 @@ def _parser() -> argparse.ArgumentParser:
         "--allow-stale",
         action="store_true",
         help="report stale results (with a STALE banner) instead of refusing",
+    )
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="summary.md keeps every block (a CI job summary), not the PR-sized cut",
+    )
+    parser.add_argument(
+        "--annotations",
+        action="store_true",
+        help="print GitHub workflow commands for survivors instead of writing reports",
+    )
+    parser.add_argument(
+        "--previous",
+        type=pathlib.Path,
+        help="mutant snapshot or result file to compare with "
+        "(default: the baseline's mutation/baseline-mutants.json)",
+    )
+    parser.add_argument(
+        "--baseline",
+        type=pathlib.Path,
+        help=f"ratchet score baseline (default: <root>/{DEFAULT_BASELINE})",
     )
     parser.add_argument(
         "--root",
@@ -181,8 +293,8 @@ def main(argv: typ.Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        0 written, 1 write failure, 2 usage error, 3 missing, invalid or
-        stale result file.
+        0 written (or annotations printed), 1 write failure, 2 usage error,
+        3 missing, invalid or stale result file, or a wrong mutant location.
     """
     args = _parse(argv)
     if isinstance(args, int):
@@ -206,7 +318,19 @@ def main(argv: typ.Sequence[str] | None = None) -> int:
         )
         return EXIT_INVALID
     try:
-        written = write_reports(results, root, out, stale=stale)
+        if not stale:
+            # Changed sources may legitimately disagree with old locations.
+            check_locations(results, root)
+        trend = load_trend(results, args.baseline or root / DEFAULT_BASELINE, args.previous)
+    except InvalidResultsError as exc:
+        print(f"mutation.report: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    if args.annotations:
+        for command in workflow_commands(results):
+            print(command)
+        return EXIT_OK
+    try:
+        written = write_reports(results, root, out, stale=stale, full=args.full, trend=trend)
     except OSError as exc:
         print(f"mutation.report: cannot write reports: {exc}", file=sys.stderr)
         return EXIT_WRITE

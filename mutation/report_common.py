@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import pathlib
 import typing as typ
 
-from mutation.results import MutantResult, Status
+from mutation.results import MutantResult, Results, Status
 
 STATUSES: tuple[Status, ...] = typ.get_args(Status)
 """Every status, in the order the reports list them."""
@@ -39,26 +40,6 @@ def is_must_kill(mutant: MutantResult) -> bool:
         True for catalogue entries and for mutants flagged ``must_kill``.
     """
     return mutant.must_kill or mutant.origin == "catalogue"
-
-
-def survivors(mutants: typ.Iterable[MutantResult]) -> list[MutantResult]:
-    """Return the mutants no test killed (and nobody excused), in file order.
-
-    Parameters
-    ----------
-    mutants
-        The mutants of a result file.
-
-    Returns
-    -------
-    list[MutantResult]
-        Mutants whose status is in :data:`PROBLEM_STATUSES`, sorted by file,
-        line and id.
-    """
-    return sorted(
-        (m for m in mutants if m.status in PROBLEM_STATUSES),
-        key=lambda m: (m.file, m.line_start, m.id),
-    )
 
 
 def count_statuses(mutants: typ.Iterable[MutantResult]) -> dict[str, int]:
@@ -182,3 +163,127 @@ def stale_banner_text(stale: typ.Sequence[str]) -> str:
         f"STALE RESULTS: {count} {noun} changed since this run; "
         "the report below may not match the current code."
     )
+
+
+def needs_review(mutant: MutantResult) -> bool:
+    """Return whether a reviewer must look at ``mutant``.
+
+    Parameters
+    ----------
+    mutant
+        Any mutant of a result file.
+
+    Returns
+    -------
+    bool
+        True for survivors (:data:`PROBLEM_STATUSES`) and for must-kill
+        mutants that were run and not killed (an unviable must-kill mutant
+        is a broken catalogue entry, so it counts too).
+    """
+    if mutant.status in PROBLEM_STATUSES:
+        return True
+    return is_must_kill(mutant) and mutant.status not in {"killed", "not_run"}
+
+
+def replay_for(mutant: MutantResult) -> str:
+    """Return the one-line command that re-runs ``mutant``.
+
+    Parameters
+    ----------
+    mutant
+        Any mutant of a result file.
+
+    Returns
+    -------
+    str
+        The recorded replay command; for a mutmut mutant without one,
+        mutmut's own re-run of that mutant (it works in ``mutants/``, never
+        on the sources); empty when none is known.
+    """
+    if mutant.replay:
+        return mutant.replay
+    if mutant.origin == "mutmut":
+        return f".venv/bin/mutmut run '{mutant.id}'"
+    return ""
+
+
+@dataclasses.dataclass(frozen=True)
+class PerTestRow:
+    """One test as the per-test view shows it."""
+
+    test: str
+    kills: int
+    sole_kills: int
+    covers: int
+    duration: float
+
+    @property
+    def idle(self) -> bool:
+        """Whether the test kills no mutant."""
+        return self.kills == 0
+
+
+def per_test_rows(results: Results) -> list[PerTestRow]:
+    """Return every test the run knows of, with its kills, sole kills and duration.
+
+    Kills are counted from the mutants' killers (so they agree with the
+    mutants shown); tests that only cover mutants (``MutantResult.tests``)
+    or only have a record appear with zero kills, flagged idle.
+
+    Parameters
+    ----------
+    results
+        A loaded result file.
+
+    Returns
+    -------
+    list[PerTestRow]
+        Sorted by kills and sole kills (most first), then by name.
+    """
+    kills: dict[str, int] = {}
+    sole: dict[str, int] = {}
+    covers: dict[str, int] = {}
+    durations = {record.test: record.duration for record in results.tests}
+    for record in results.tests:
+        kills.setdefault(record.test, 0)
+    for mutant in results.mutants:
+        killers = list(dict.fromkeys(k.test for k in mutant.killers))
+        for test in killers:
+            kills[test] = kills.get(test, 0) + 1
+        if len(killers) == 1:
+            sole[killers[0]] = sole.get(killers[0], 0) + 1
+        for test in dict.fromkeys(mutant.tests):
+            covers[test] = covers.get(test, 0) + 1
+            kills.setdefault(test, 0)
+    rows = [
+        PerTestRow(
+            test=test,
+            kills=count,
+            sole_kills=sole.get(test, 0),
+            covers=covers.get(test, 0),
+            duration=durations.get(test, 0.0),
+        )
+        for test, count in kills.items()
+    ]
+    return sorted(rows, key=lambda r: (-r.kills, -r.sole_kills, r.test))
+
+
+def language_of(file: str, mutants: typ.Iterable[MutantResult]) -> str:
+    """Return a file's language: its mutants' when they agree, else by extension.
+
+    Parameters
+    ----------
+    file
+        A repo-relative path.
+    mutants
+        The file's mutants.
+
+    Returns
+    -------
+    str
+        ``"python"`` or ``"rust"``.
+    """
+    found = {m.language for m in mutants}
+    if len(found) == 1:
+        return found.pop()
+    return "rust" if file.endswith(".rs") else "python"

@@ -12,9 +12,10 @@ import math
 import pathlib
 import typing as typ
 
-from mutation.locations import differing_range, replacement_of
+from mutation.diff_text import differing_range, replacement_of
 from mutation.report_common import (
     file_of_test,
+    language_of,
     read_source,
     stale_banner_text,
     target_files,
@@ -266,7 +267,7 @@ def build_elements_report(
         source = read_source(root, file)
         lines = [] if source is None else source.splitlines()
         files[file] = {
-            "language": "python",
+            "language": language_of(file, (m for m in results.mutants if m.file == file)),
             "source": source or "",
             "mutants": [mutant_entry(m, lines) for m in results.mutants if m.file == file],
         }

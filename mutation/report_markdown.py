@@ -1,69 +1,50 @@
-"""The Markdown summary: for a PR comment, a CI job summary or the terminal."""
+"""The Markdown summary: a pull-request comment that fits, or everything (``--full``).
+
+Order: STALE warning, verdict, gates, module scores, trend against the
+baseline, the must-kill table (unkilled rows first), survivors (unkilled
+must-kill mutants first) with diffs and covering tests, the must-kill
+evidence, unviable mutants (listed apart, never scored), excused mutants and
+the per-test table.
+
+By default the text stays under :data:`PR_LIMIT` characters whatever the
+number of mutants: the verdict, gates and scores always appear; then, in
+priority order, the must-kill rows of unkilled mutants, the survivors, the
+rows of killed must-kill mutants, their evidence and the long tables;
+whatever does not fit is counted and pointed to the HTML report.  ``full=True`` keeps every
+block (for a CI job summary, which has a larger limit).
+"""
 
 from __future__ import annotations
 
 import pathlib
-import re
 import typing as typ
 
-from mutation.evidence import collect_evidence, evidence_markdown, fence, shorten
+from mutation.evidence import collect_evidence, evidence_markdown
 from mutation.report_common import (
     STATUS_LABELS,
     count_statuses,
     is_must_kill,
-    read_source,
-    source_excerpt,
+    needs_review,
+    per_test_rows,
     stale_banner_text,
-    survivors,
 )
+from mutation.report_markdown_blocks import (
+    PR_LIMIT,
+    Budget,
+    cell,
+    code,
+    survivor_block,
+    where,
+)
+from mutation.report_trend import Trend
 from mutation.results import MutantResult, Results
 
-TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
-ENTITY = re.compile(r"&(?=#?\w+;)")
+__all__ = ["IDLE_TEST_NOTE", "PR_LIMIT", "cell", "code", "percent", "render_markdown"]
+
 IDLE_TEST_NOTE = "kills nothing: worth a reviewer's look"
-
-
-def cell(text: str) -> str:
-    """Make ``text`` safe inside a Markdown table cell.
-
-    Parameters
-    ----------
-    text
-        Free text (a claim, a detail, a reason).
-
-    Returns
-    -------
-    str
-        One line, with pipes escaped, and ``<`` and ``&`` escaped where
-        they could start an HTML tag or entity.
-    """
-    flat = " ".join(text.split())
-    flat = ENTITY.sub("&amp;", flat)
-    return TAG_START.sub("&lt;", flat).replace("|", "\\|")
-
-
-def code(text: str) -> str:
-    """Render ``text`` as an inline code span that survives a table cell.
-
-    Parameters
-    ----------
-    text
-        An identifier such as a mutant id or a pytest node id.
-
-    Returns
-    -------
-    str
-        A code span using more backticks than ``text`` contains in a row.
-    """
-    flat = " ".join(text.split()).replace("|", "\\|")
-    longest = 0
-    run = 0
-    for char in flat:
-        run = run + 1 if char == "`" else 0
-        longest = max(longest, run)
-    ticks = "`" * (longest + 1)
-    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
-    return f"{ticks}{pad}{flat}{pad}{ticks}"
+ARTIFACT = "`mutation-report.html` (the HTML report artifact)"
+TREND_NAMED = 20
+"""New survivors and newly killed mutants named before the rest are counted."""
 
 
 def percent(value: float) -> str:
@@ -106,27 +87,29 @@ def _header(results: Results) -> list[str]:
     ]
     if results.selection:
         names = ", ".join(code(s) for s in results.selection)
-        lines.append("")
-        lines.append(f"Review run limited to: {names}.")
+        lines.extend(["", f"Review run limited to: {names}."])
     lines.append("")
     return lines
 
 
-def _modules(results: Results) -> list[str]:
+def _modules(results: Results, trend: Trend | None) -> list[str]:
     if not results.modules:
         return []
+    baseline = trend.scores if trend is not None else {}
     lines = [
         "### Module scores (mutmut)",
         "",
         "| Module | Score | Threshold | Verdict | Killed | Survived | Timeout "
-        "| No tests | Error | Excused | Total |",
-        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| No tests | Error | Excused | Total | Baseline |",
+        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for m in results.modules:
+        then = baseline.get(m.file)
+        delta = "" if then is None else f"{percent(then)} ({(m.score - then) * 100:+.1f})"
         lines.append(
             f"| {code(m.file)} | {percent(m.score)} | {percent(m.threshold)} "
             f"| {_verdict(m.score >= m.threshold)} | {m.killed} | {m.survived} "
-            f"| {m.timeout} | {m.no_tests} | {m.error} | {m.excused} | {m.total} |"
+            f"| {m.timeout} | {m.no_tests} | {m.error} | {m.excused} | {m.total} | {delta} |"
         )
     lines.append("")
     return lines
@@ -143,117 +126,177 @@ def _gates(results: Results) -> list[str]:
     return lines
 
 
+def _trend(trend: Trend | None) -> list[str]:
+    if trend is None:
+        return []
+    lines = ["### Trend", "", trend.note, ""]
+    if not trend.known:
+        return lines
+    for title, changes in (
+        ("New survivors", trend.new_survivors),
+        ("Newly killed", trend.newly_killed),
+    ):
+        named = ", ".join(code(c.label) for c in changes[:TREND_NAMED])
+        rest = len(changes) - TREND_NAMED
+        lines.append(
+            f"- {title}: {len(changes)}"
+            + (f": {named}" if named else "")
+            + (f" (+{rest} more)" if rest > 0 else "")
+        )
+    lines.extend([f"- New mutants: {trend.added}; gone: {trend.removed}", ""])
+    return lines
+
+
 _KILLERS_IN_TABLE = 3
 
 
 def _killers_cell(mutant: MutantResult) -> str:
     if not mutant.killers:
         return "none"
-    # The table stays short enough for a pull-request comment; every killer
-    # and its message is listed in the mutant's evidence block below.
+    # Every killer and its message is listed in the mutant's evidence block.
     shown = ", ".join(code(k.test) for k in mutant.killers[:_KILLERS_IN_TABLE])
     hidden = len(mutant.killers) - _KILLERS_IN_TABLE
     return shown + (f" (+{hidden} more)" if hidden > 0 else "")
 
 
-def _must_kill(results: Results) -> list[str]:
-    entries = [m for m in results.mutants if is_must_kill(m)]
-    if not entries:
+UNKILLED_ROWS_SHARE = 0.4
+"""At most this share of the budget goes to unkilled must-kill rows, so the
+survivors' blocks (with their diffs) always get room."""
+
+
+def _must_kill_rows(results: Results, budget: Budget, *, killed: bool) -> tuple[list[str], int]:
+    """Return the must-kill rows of killed (or of unkilled) mutants that fit, and how many did not."""
+    rows: list[str] = []
+    left_out = 0
+    cap = budget.share(UNKILLED_ROWS_SHARE) if not killed else budget
+    for m in results.mutants:
+        if not is_must_kill(m) or (m.status == "killed") != killed:
+            continue
+        status = STATUS_LABELS.get(m.status, m.status)
+        mark = "✅" if m.status == "killed" else "❌"
+        row = f"| {code(m.id)} | {cell(m.claim)} | {mark} {status} | {_killers_cell(m)} |"
+        if cap.take(row) and (cap is budget or budget.take(row)):
+            rows.append(row)
+        else:
+            left_out += 1
+    return rows, left_out
+
+
+def _must_kill_table(unkilled: tuple[list[str], int], killed: tuple[list[str], int]) -> list[str]:
+    """Lay out the must-kill table: unkilled rows first, then the killed ones."""
+    if not (unkilled[0] or unkilled[1] or killed[0] or killed[1]):
         return []
     lines = [
         "### Must-kill catalogue",
         "",
         "| Id | Claim | Status | Killed by |",
         "|---|---|---|---|",
+        *unkilled[0],
     ]
-    for m in entries:
-        status = STATUS_LABELS.get(m.status, m.status)
-        mark = "✅" if m.status == "killed" else "❌"
-        lines.append(f"| {code(m.id)} | {cell(m.claim)} | {mark} {status} | {_killers_cell(m)} |")
+    if unkilled[1]:
+        lines.append(f"| ...and {unkilled[1]} more not killed | | | see {ARTIFACT} |")
+    lines.extend(killed[0])
+    if killed[1]:
+        lines.append(f"| ...and {killed[1]} more killed | | | see {ARTIFACT} |")
     lines.append("")
-    lines.extend(evidence_markdown(item) for item in collect_evidence(results))
     return lines
 
 
-def _survivor(mutant: MutantResult, root: pathlib.Path) -> list[str]:
-    status = STATUS_LABELS.get(mutant.status, mutant.status)
-    where = f"{mutant.file}:{mutant.line_start}"
-    kind = "must-kill " if is_must_kill(mutant) else ""
-    lines = [
-        f"#### {code(mutant.id)}: {kind}{status} at {code(where)}"
-        + (f" in {code(mutant.function)}" if mutant.function else ""),
-        "",
-    ]
-    if mutant.detail:
-        lines.append(f"Detail: {cell(shorten(mutant.detail, 3))}")
-        lines.append("")
-    lines.append(fence(mutant.diff or "(no diff recorded)", "diff"))
-    excerpt = source_excerpt(read_source(root, mutant.file), mutant.line_start, mutant.line_end)
-    if excerpt:
-        width = len(str(excerpt[-1][0]))
-        numbered = "\n".join(f"{n:>{width}} | {text}" for n, text in excerpt)
-        lines.append("Source:")
-        lines.append("")
-        lines.append(fence(numbered, "python"))
-    elif mutant.original:
-        lines.append("Original (source file unreadable):")
-        lines.append("")
-        lines.append(fence(mutant.original, "python"))
+def _evidence(results: Results, budget: Budget) -> list[str]:
+    if not collect_evidence(results):
+        return []
+    lines: list[str] = ["### Must-kill evidence", ""]
+    left_out = 0
+    for item in collect_evidence(results):
+        block = evidence_markdown(item, compact=budget.limited)
+        if budget.take(block):
+            lines.append(block)
+        else:
+            left_out += 1
+    if left_out:
+        lines.extend([f"Evidence of {left_out} more must-kill mutants: see {ARTIFACT}.", ""])
     return lines
 
 
-def _survivors(results: Results, root: pathlib.Path, limit: int | None) -> list[str]:
-    found = survivors(results.mutants)
+def _survivors(
+    results: Results, root: pathlib.Path, budget: Budget, limit: int | None
+) -> list[str]:
+    found = sorted(
+        (m for m in results.mutants if needs_review(m) and m.status != "unviable"),
+        key=lambda m: (not is_must_kill(m), m.file, m.line_start, m.id),
+    )
     lines = [f"### Survivors ({len(found)})", ""]
     if not found:
         lines.extend(["Every mutant in scope was killed or excused.", ""])
         return lines
-    shown = found if limit is None else found[:limit]
-    for mutant in shown:
-        lines.extend(_survivor(mutant, root))
-    if len(shown) < len(found):
-        rest = len(found) - len(shown)
-        lines.append(f"...and {rest} more; see `mutation-report.html`.")
-        lines.append("")
+    shown = 0
+    for mutant in found if limit is None else found[:limit]:
+        block = survivor_block(mutant, root, compact=budget.limited)
+        if not budget.take(block):
+            break
+        lines.append(block)
+        shown += 1
+    if shown < len(found):
+        lines.extend([f"...and {len(found) - shown} more; see {ARTIFACT}.", ""])
     return lines
 
 
-def _excused(results: Results) -> list[str]:
-    excused = [m for m in results.mutants if m.status == "excused"]
-    if not excused:
+def _listed(
+    title: str,
+    header: str,
+    rows: list[str],
+    budget: Budget,
+) -> list[str]:
+    if not rows:
         return []
-    lines = [
-        f"### Excused ({len(excused)})",
-        "",
-        "| Id | Where | Reason |",
-        "|---|---|---|",
-    ]
-    lines.extend(
+    lines = [title, "", *header.split("\n")]
+    kept = 0
+    for row in rows:
+        if not budget.take(row):
+            break
+        lines.append(row)
+        kept += 1
+    if kept < len(rows):
+        lines.append(f"\n...and {len(rows) - kept} more; see {ARTIFACT}.")
+    lines.append("")
+    return lines
+
+
+def _unviable(results: Results, budget: Budget) -> list[str]:
+    found = [m for m in results.mutants if m.status == "unviable"]
+    rows = [f"| {code(m.id)} | {code(where(m))} | {m.origin} |" for m in found]
+    return _listed(
+        f"### Unviable ({len(found)}, not scored)",
+        "| Id | Where | Origin |\n|---|---|---|",
+        rows,
+        budget,
+    )
+
+
+def _excused(results: Results, budget: Budget) -> list[str]:
+    found = [m for m in results.mutants if m.status == "excused"]
+    rows = [
         f"| {code(m.id)} | {code(f'{m.file}:{m.line_start}')} "
         f"| {cell(m.excuse or '(no reason recorded)')} |"
-        for m in excused
-    )
-    lines.append("")
-    return lines
-
-
-def _tests(results: Results) -> list[str]:
-    if not results.tests:
-        return []
-    lines = [
-        "### Tests",
-        "",
-        "| Test | Kills | Sole kills | Note |",
-        "|---|---:|---:|---|",
+        for m in found
     ]
-    ordered = sorted(results.tests, key=lambda t: (-t.kills, -t.sole_kills, t.test))
-    lines.extend(
-        f"| {code(t.test)} | {t.kills} | {t.sole_kills} "
-        f"| {IDLE_TEST_NOTE if t.kills == 0 else ''} |"
-        for t in ordered
+    return _listed(
+        f"### Excused ({len(found)})", "| Id | Where | Reason |\n|---|---|---|", rows, budget
     )
-    lines.append("")
-    return lines
+
+
+def _tests(results: Results, budget: Budget) -> list[str]:
+    tallies = per_test_rows(results)
+    # Idle tests first when the table is cut: they are the reviewer's question.
+    if budget.limited:
+        tallies = sorted(tallies, key=lambda t: not t.idle)
+    rows = [
+        f"| {code(t.test)} | {t.kills} | {t.sole_kills} | {IDLE_TEST_NOTE if t.idle else ''} |"
+        for t in tallies
+    ]
+    return _listed(
+        "### Tests", "| Test | Kills | Sole kills | Note |\n|---|---:|---:|---|", rows, budget
+    )
 
 
 def render_markdown(
@@ -262,6 +305,9 @@ def render_markdown(
     stale: list[str],
     root: pathlib.Path | None = None,
     limit: int | None = None,
+    full: bool = False,
+    trend: Trend | None = None,
+    max_chars: int = PR_LIMIT,
 ) -> str:
     """Render the run as Markdown.
 
@@ -270,30 +316,44 @@ def render_markdown(
     results
         A loaded result file.
     stale
-        Inputs changed since the run (from
-        :func:`mutation.results.stale_inputs`); when non-empty the text
-        opens with a STALE warning listing them.
+        Inputs changed since the run; when non-empty the text opens with a
+        STALE warning listing them.
     root
         The project root, to read survivors' source lines (default: the
         current directory).
     limit
-        Show at most this many survivors in detail (default: all).
+        Show at most this many survivors in detail (default: as many as fit).
+    full
+        Keep every block, whatever the length (a CI job summary).
+    trend
+        The comparison with the baseline, when known.
+    max_chars
+        The length the summary stays under unless ``full``.
 
     Returns
     -------
     str
-        Module scores, gates, the must-kill table with evidence, survivors
-        with diffs and source, excused mutants and per-test kills.
+        The summary.
     """
     base = pathlib.Path() if root is None else root
-    lines: list[str] = []
+    budget = Budget(None if full else max_chars)
+    fixed: list[str] = []
     if stale:
-        lines.extend(_stale_block(stale))
-    lines.extend(_header(results))
-    lines.extend(_modules(results))
-    lines.extend(_gates(results))
-    lines.extend(_must_kill(results))
-    lines.extend(_survivors(results, base, limit))
-    lines.extend(_excused(results))
-    lines.extend(_tests(results))
+        fixed.extend(_stale_block(stale))
+    fixed.extend(_header(results))
+    fixed.extend(_gates(results))
+    fixed.extend(_modules(results, trend))
+    fixed.extend(_trend(trend))
+    budget.spend("\n".join(fixed))
+    # Blocks are budgeted in priority order, then laid out in reading order.
+    unkilled = _must_kill_rows(results, budget, killed=False)
+    survivors = _survivors(results, base, budget, limit)
+    table = _must_kill_table(unkilled, _must_kill_rows(results, budget, killed=True))
+    evidence = _evidence(results, budget)
+    unviable = _unviable(results, budget)
+    excused = _excused(results, budget)
+    tests = _tests(results, budget)
+    lines = [*fixed, *table, *survivors, *evidence, *unviable, *excused, *tests]
+    if budget.limited:
+        lines.append(f"_Full report: {ARTIFACT}; `--full` for the whole summary._")
     return "\n".join(lines).rstrip("\n") + "\n"

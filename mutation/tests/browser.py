@@ -1,12 +1,20 @@
-"""Headless Chromium for the HTML report tests, and a small DOM reader."""
+"""Headless Chromium for the HTML report tests, and a small DOM reader.
+
+:func:`probe` drives the real page in a real browser: it appends a script to
+a copy of the page that acts as a reviewer would (clicks a marker, unticks
+a filter) and measures the laid-out page (element boxes at a 1280 px
+window), then reads what the script found back from the dumped DOM.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import html.parser
+import json
 import pathlib
 import shutil
 import subprocess
+import typing as typ
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser")
 MISSING_REASON = "headless Chromium is not installed (Debian/Ubuntu: apt-get install chromium)"
@@ -21,21 +29,51 @@ def find_chromium() -> str | None:
     return None
 
 
-def dump_dom(chromium: str, page: pathlib.Path, suffix: str, profile: pathlib.Path) -> str:
+def require_chromium() -> str:
+    """Return Chromium, skip the test without it, or fail in CI (``CI=true``)."""
+    import os
+
+    import pytest
+
+    found = find_chromium()
+    if found is None:
+        if os.environ.get("CI") == "true":
+            # .ci/run installs Debian's chromium; without it the HTML report
+            # would go untested in CI.
+            pytest.fail(f"chromium missing in CI: {MISSING_REASON}")
+        pytest.skip(MISSING_REASON)
+    return found
+
+
+WINDOW = (1280, 900)
+"""The window a reviewer's browser has (width, height)."""
+
+
+def _command(chromium: str, profile: pathlib.Path, window: tuple[int, int]) -> list[str]:
+    return [
+        chromium,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--hide-scrollbars",
+        f"--window-size={window[0]},{window[1]}",
+        f"--user-data-dir={profile}",
+    ]
+
+
+def dump_dom(
+    chromium: str,
+    page: pathlib.Path,
+    suffix: str,
+    profile: pathlib.Path,
+    window: tuple[int, int] = WINDOW,
+) -> str:
     """Load ``page`` (plus ``#...``/``?...`` ``suffix``) and return the DOM after JS."""
     url = page.resolve().as_uri() + suffix
     completed = subprocess.run(
-        [
-            chromium,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--no-first-run",
-            f"--user-data-dir={profile}",
-            "--dump-dom",
-            url,
-        ],
+        [*_command(chromium, profile, window), "--dump-dom", url],
         capture_output=True,
         text=True,
         timeout=120,
@@ -118,6 +156,102 @@ class DomReader(html.parser.HTMLParser):
     def handle_data(self, data: str) -> None:
         for _, element, _ in self._capture:
             element.text += data
+
+
+PROBE_ID = "kit-probe-result"
+
+
+def probe(
+    chromium: str,
+    page: pathlib.Path,
+    script: str,
+    profile: pathlib.Path,
+    suffix: str = "",
+) -> typ.Any:
+    """Run ``script`` in the loaded page and return what it returns.
+
+    Parameters
+    ----------
+    chromium
+        The browser.
+    page
+        The report page; a copy with the probe appended is loaded.
+    script
+        The body of a JavaScript function run after the page's own script;
+        its return value must be JSON-serialisable.
+    profile
+        A scratch browser profile directory.
+    suffix
+        ``#...`` or ``?...`` appended to the page's URL.
+
+    Returns
+    -------
+    Any
+        The script's return value, decoded from JSON.
+    """
+    text = page.read_text(encoding="utf-8")
+    runner = (
+        "<script>(function () { var out = document.createElement('pre');"
+        f" out.id = '{PROBE_ID}';"
+        " try { out.textContent = JSON.stringify((function () {"
+        + script
+        + "}())); } catch (e) { out.textContent = JSON.stringify({error: String(e)}); }"
+        " document.body.appendChild(out); }());</script>"
+    )
+    head, tail = text.rsplit("</body>", 1)
+    probed = page.with_name(page.stem + ".probe.html")
+    probed.write_text(head + runner + "</body>" + tail, encoding="utf-8")
+    dom = dump_dom(chromium, probed, suffix, profile)
+    found = _ProbeReader()
+    found.feed(dom)
+    assert found.text, "the probe wrote nothing"
+    value = json.loads(found.text)
+    assert not (isinstance(value, dict) and "error" in value), value
+    return value
+
+
+class _ProbeReader(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.text = ""
+        self._inside = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._inside = dict(attrs).get("id") == PROBE_ID
+
+    def handle_endtag(self, tag: str) -> None:
+        self._inside = False
+
+    def handle_data(self, data: str) -> None:
+        if self._inside:
+            self.text += data
+
+
+def screenshot(
+    chromium: str,
+    page: pathlib.Path,
+    out: pathlib.Path,
+    profile: pathlib.Path,
+    suffix: str = "",
+    window: tuple[int, int] = (WINDOW[0], 2000),
+) -> pathlib.Path:
+    """Save a PNG of ``page`` at ``window`` size; return its path."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    completed = subprocess.run(
+        [
+            *_command(chromium, profile, window),
+            f"--screenshot={out.resolve()}",
+            page.resolve().as_uri() + suffix,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert out.is_file(), completed.stderr[-2000:]
+    assert out.stat().st_size > 1000, completed.stderr[-2000:]
+    return out
 
 
 def read_dom(text: str) -> DomReader:

@@ -6,6 +6,7 @@ import dataclasses
 import difflib
 import pathlib
 
+from mutation.locations import locate_in_diff
 from mutation.results import (
     RESULTS_SCHEMA,
     GateVerdict,
@@ -128,7 +129,8 @@ def mutmut(
     excuse: str = "",
     detail: str = "",
 ) -> MutantResult:
-    """A mutmut mutant of :data:`BACKEND`."""
+    """A mutmut mutant of :data:`BACKEND` (located as the kit locates it)."""
+    where = locate_in_diff(change.diff, BACKEND_SOURCE, file=BACKEND)
     return MutantResult(
         id=f"cuprum._backend.x_{function}__mutmut_{name}",
         origin="mutmut",
@@ -145,6 +147,9 @@ def mutmut(
         mutator="operator",
         excuse=excuse,
         detail=detail,
+        column_start=where.column_start,
+        column_end=where.column_end,
+        tests=[RUST_TEST, FALLBACK_TEST] if status != "no_tests" else [],
     )
 
 
@@ -160,7 +165,7 @@ def make_mutants() -> list[MutantResult]:
     plus_zero = mutate("x + 1", "+ 1", "+ 0")
     fallback = mutate("_available()", "and _available()", "or _available()")
     env = mutate("CUPRUM_STREAM_BACKEND", '"CUPRUM_STREAM_BACKEND"', '"NOPE"')
-    return [
+    mutants = [
         mutmut(
             "1",
             "select_backend",
@@ -209,6 +214,61 @@ def make_mutants() -> list[MutantResult]:
             replay=".venv/bin/python -m mutation replay env-var-ignored",
         ),
     ]
+    for mutant in mutants:
+        if not mutant.column_start:
+            where = locate_in_diff(mutant.diff, BACKEND_SOURCE, file=BACKEND)
+            mutant.column_start, mutant.column_end = where.column_start, where.column_end
+    return mutants
+
+
+RUST_FILE = "rust_extension/src/pump.rs"
+
+RUST_SOURCE = """\
+/// Moves bytes.
+pub fn pump(chunk: &[u8], limit: usize) -> usize {
+    if chunk.len() > limit {
+        return limit;
+    }
+    chunk.len()
+}
+"""
+
+RUST_TEST = "rust_extension/tests/pump.rs::pump_limits"
+
+
+def add_rust(results: Results, root: pathlib.Path) -> Results:
+    """Add a Rust file with a cargo-mutants survivor and an unviable mutant."""
+    path = root / RUST_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(RUST_SOURCE, encoding="utf-8")
+    lines = RUST_SOURCE.splitlines(keepends=True)
+    for ident, old, new, status in (
+        ("rust-gt", "> limit", ">= limit", "survived"),
+        ("rust-len", "    chunk.len()\n", "    ()\n", "unviable"),
+    ):
+        number = next(i for i, line in enumerate(lines) if old in line)
+        mutated = [*lines[:number], lines[number].replace(old, new, 1), *lines[number + 1 :]]
+        diff = "".join(difflib.unified_diff(lines, mutated, f"a/{RUST_FILE}", f"b/{RUST_FILE}"))
+        where = locate_in_diff(diff, RUST_SOURCE, file=RUST_FILE)
+        results.mutants.append(
+            MutantResult(
+                id=f"{RUST_FILE}:{number + 1}: {ident}",
+                origin="cargo-mutants",
+                file=RUST_FILE,
+                function="pump",
+                line_start=where.line_start,
+                line_end=where.line_end,
+                original=old,
+                replacement=new,
+                diff=diff,
+                status=status,  # type: ignore[arg-type]
+                language="rust",
+                column_start=where.column_start,
+                column_end=where.column_end,
+                tests=[RUST_TEST],
+            )
+        )
+    return results
 
 
 def make_results(root: pathlib.Path) -> Results:

@@ -12,7 +12,9 @@ import pytest
 
 from mutation.catalogue import apply_mutant, load_catalogue
 from mutation.config import load_config
+from mutation.diff_text import DiffError
 from mutation.locations import (
+    Location,
     LocationError,
     locate_in_diff,
     location_problems,
@@ -23,7 +25,9 @@ from mutation.locations import (
 )
 from mutation.mutmut_source import generate
 from mutation.report_elements import build_elements_report
+from mutation.report_html import render_html
 from mutation.results import RESULTS_SCHEMA, MutantResult, Results
+from mutation.tests import browser
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
@@ -92,6 +96,14 @@ class Box:
         """
         self.size = self.size + by
         return self.size
+
+    @staticmethod
+    def double(x: int) -> int:
+        """Double it (mutmut mutates a single ``@staticmethod``).
+
+        Twice.
+        """
+        return x * 2
 '''
 
 FIXTURE_TESTS = """\
@@ -109,6 +121,7 @@ def test_describe() -> None:
 
 def test_box() -> None:
     assert Box(1).grow() == 2
+    assert Box.double(2) == 4
 """
 
 FIXTURE_SETUP = """\
@@ -159,7 +172,13 @@ def test_real_mutmut_mutants_sit_on_the_lines_their_diff_removes(
     _, mutants = mutmut_run
     lines = FIXTURE_MODULE.splitlines()
     assert len(mutants) >= 12
-    assert {m.function for m in mutants} >= {"clamp", "describe", "Box.__init__", "Box.grow"}
+    assert {m.function for m in mutants} >= {
+        "clamp",
+        "describe",
+        "Box.__init__",
+        "Box.grow",
+        "Box.double",
+    }
     for mutant in mutants:
         first_removed = removed_lines(mutant.diff)[0]
         reported = lines[mutant.line_start - 1]
@@ -185,25 +204,14 @@ def test_real_mutmut_columns_select_the_mutated_operator(
     assert seen[("+", "-")] == lines.index("        self.size = self.size + by") + 1
     assert seen[("1", "2")] == lines.index("    def grow(self, by: int = 1) -> int:") + 1
     assert seen[("==", "!=")] == lines.index('    return text.upper() if name == "X" else text') + 1
+    assert seen[("*", "/")] == lines.index("        return x * 2") + 1
 
 
 def test_elements_report_locations_match_the_results(
     mutmut_run: tuple[pathlib.Path, list[MutantResult]],
 ) -> None:
     pristine, mutants = mutmut_run
-    results = Results(
-        schema=RESULTS_SCHEMA,
-        created="2026-01-01T00:00:00+00:00",
-        inputs={},
-        inputs_digest="",
-        phases={},
-        modules=[],
-        mutants=mutants,
-        tests=[],
-        coverage={},
-        gates=[],
-    )
-    report = build_elements_report(results, pristine)
+    report = build_elements_report(_results(mutants), pristine)
     entries = {m["id"]: m for m in report["files"][FILE]["mutants"]}
     lines = FIXTURE_MODULE.splitlines()
     for mutant in mutants:
@@ -334,7 +342,108 @@ def test_the_check_refuses_columns_off_the_line_and_lines_off_the_file() -> None
 
 
 def test_a_malformed_diff_is_refused() -> None:
-    with pytest.raises(LocationError, match="not context, removal or addition"):
+    with pytest.raises(DiffError, match="not context, removal or addition"):
         parse_hunks("@@ -1,1 +1,1 @@\n?what\n")
+    with pytest.raises(LocationError, match="malformed"):
+        locate_in_diff("@@ -1,1 +1,1 @@\n?what\n", SOURCE, file="f.py")
+    stub = _stub("f.py", "@@ -1,1 +1,1 @@\n?what\n")
+    assert "its diff is malformed" in location_problems(stub, SOURCE)[0]
     with pytest.raises(LocationError, match="no hunk"):
         locate_in_diff("", SOURCE, file="f.py")
+
+
+def test_real_run_page_marks_each_survivor_at_its_line(
+    mutmut_run: tuple[pathlib.Path, list[MutantResult]], tmp_path: pathlib.Path
+) -> None:
+    chromium = browser.require_chromium()
+    pristine, mutants = mutmut_run
+    results = _results(mutants)
+    page = tmp_path / "report.html"
+    page.write_text(render_html(results, pristine), encoding="utf-8")
+    script = """
+    return Array.prototype.slice.call(document.querySelectorAll("tr.line.has-mutants")).map(
+      function (row) {
+        var box = document.getElementById(row.dataset.mutants);
+        return [Number(row.dataset.line), row.querySelector("td.src").textContent,
+                Array.prototype.slice.call(box.querySelectorAll("article.mutant")).map(
+                  function (a) { return a.dataset.id; }),
+                Array.prototype.slice.call(row.querySelectorAll(".pill")).map(
+                  function (p) { return p.dataset.status + "=" + p.textContent; }),
+                box.offsetParent !== null];
+      });
+    """
+    rows = browser.probe(chromium, page, script, tmp_path / "profile")
+    by_id = {m.id: m for m in mutants}
+    placed = {ident: line for line, _, ids, _, _ in rows for ident in ids}
+    assert placed == {m.id: m.line_start for m in mutants}
+    for line, code, ids, pills, shown in rows:
+        assert code == FIXTURE_MODULE.splitlines()[line - 1]
+        assert not code.strip().startswith(('"""', "Parameters", "-----")), line
+        survivors = [i for i in ids if by_id[i].status == "survived"]
+        assert shown == bool(survivors)
+        if survivors:
+            assert f"survived={len(survivors)}" in pills
+    assert any(by_id[i].status == "survived" for _, _, ids, _, _ in rows for i in ids)
+
+
+def _results(mutants: list[MutantResult]) -> Results:
+    return Results(
+        schema=RESULTS_SCHEMA,
+        created="2026-01-01T00:00:00+00:00",
+        inputs={},
+        inputs_digest="",
+        phases={},
+        modules=[],
+        mutants=mutants,
+        tests=[],
+        coverage={},
+        gates=[],
+    )
+
+
+def test_anchoring_diffs_in_sources_they_do_not_match_is_refused(
+    mutmut_run: tuple[pathlib.Path, list[MutantResult]],
+) -> None:
+    # A mutant of the changed line, anchored in a file where that line differs,
+    # must raise rather than land on a neighbouring line.
+    _, mutants = mutmut_run
+    changed = FIXTURE_MODULE.replace("if value < low:", "if low > value:")
+    on_changed_line = [m for m in mutants if "if value < low:" in m.diff]
+    assert on_changed_line, "the fixture yields mutants of the comparison"
+    for mutant in on_changed_line:
+        with pytest.raises(LocationError, match="does not occur in the unmutated file"):
+            locate_in_diff(mutant.diff, changed, file=FILE, hunk_origin=1)
+
+
+def test_a_reported_span_becomes_an_inclusive_location() -> None:
+    # cargo-mutants reports spans with an exclusive end, like the elements schema.
+    where = Location.from_span("src/lib.rs", (3, 18), (3, 19), replacement=">=")
+    assert (where.line_start, where.line_end, where.column_start, where.column_end) == (
+        3,
+        3,
+        18,
+        18,
+    )
+    inclusive = Location.from_span("src/lib.rs", (3, 5), (4, 2), end_exclusive=False)
+    assert (inclusive.column_start, inclusive.column_end) == (5, 2)
+    empty = Location.from_span("src/lib.rs", (3, 5), (3, 5))
+    assert empty.column_end == 5
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "span", "replacement"),
+    [
+        ("if a is b:", "if a is not b:", "is ", "is not "),
+        ("f(a)", "f(a, b)", "a", "a, b"),
+        ("x == 1", "x != 1", "==", "!="),
+        ("return x", "return None", "x", "None"),
+    ],
+)
+def test_an_insertion_spans_the_token_before_it(
+    old: str, new: str, span: str, replacement: str
+) -> None:
+    source = f"def f(a, b, x):\n    {old}\n"
+    where = locate_in_diff(_diff(source, source.replace(old, new)), source, file="f.py")
+    line = source.splitlines()[1]
+    assert line[where.column_start - 1 : where.column_end] == span
+    assert where.replacement == replacement

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from mutation.report import HTML_NAME, JSON_NAME, SUMMARY_NAME, main
+from mutation.report import FULL_SUMMARY_NAME, HTML_NAME, JSON_NAME, SUMMARY_NAME, main
 from mutation.tests.factories import (
     BACKEND,
     STREAMS,
@@ -19,7 +19,7 @@ from mutation.tests.factories import (
 )
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-NAMES = (SUMMARY_NAME, JSON_NAME, HTML_NAME)
+NAMES = (SUMMARY_NAME, FULL_SUMMARY_NAME, JSON_NAME, HTML_NAME)
 
 
 @pytest.fixture
@@ -158,3 +158,28 @@ def test_module_entry_point(project: pathlib.Path, tmp_path: pathlib.Path) -> No
     )
     assert completed.returncode == 0, completed.stderr
     assert (out / HTML_NAME).is_file()
+
+
+def test_a_wrong_mutant_location_is_refused(
+    project: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = project / "mutation/results/latest.json"
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    # The old bug: a mutant placed on the function's docstring or first line.
+    raw["mutants"][0]["line_start"] = raw["mutants"][0]["line_end"] = 1
+    path.write_text(json.dumps(raw), encoding="utf-8")
+    assert run(project) == 3
+    err = capsys.readouterr().err
+    assert "1 mutant locations are wrong" in err
+    assert f"mutant {raw['mutants'][0]['id']} ({BACKEND}:1)" in err
+    assert not (project / "mutation/results/report").exists()
+
+
+def test_full_flag_makes_summary_the_full_one(project: pathlib.Path) -> None:
+    assert run(project, "--full") == 0
+    out = project / "mutation/results/report"
+    full = (out / FULL_SUMMARY_NAME).read_text(encoding="utf-8")
+    assert (out / SUMMARY_NAME).read_text(encoding="utf-8") == full
+    assert "_Full report:" not in full
+    assert run(project) == 0
+    assert "_Full report:" in (out / SUMMARY_NAME).read_text(encoding="utf-8")

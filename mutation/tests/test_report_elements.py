@@ -18,7 +18,10 @@ from mutation.tests.factories import (
     BACKEND,
     BACKEND_SOURCE,
     FALLBACK_TEST,
+    RUST_FILE,
+    RUST_SOURCE,
     STREAMS,
+    add_rust,
     line_of,
     make_results,
     write_project,
@@ -162,7 +165,9 @@ def test_sources_and_locations(report: Json) -> None:
 
 
 def test_whole_lines_when_original_not_found(results: Results, project: pathlib.Path) -> None:
+    # An older result file: no columns recorded, and an original not found.
     results.mutants[0].original = "text that is not in the file"
+    results.mutants[0].column_start = results.mutants[0].column_end = 0
     report = build_elements_report(results, project)
     mutant = report["files"][BACKEND]["mutants"][0]
     line = results.mutants[0].line_start
@@ -215,3 +220,24 @@ def test_differing_range(original: str, replacement: str, middle: tuple[str, str
     prefix, suffix = differing_range(original, replacement)
     assert original[prefix : len(original) - suffix] == middle[0]
     assert replacement[prefix : len(replacement) - suffix] == middle[1]
+
+
+def test_rust_files_are_rust_and_validate(
+    validator: jsonschema.Draft7Validator, results: Results, project: pathlib.Path
+) -> None:
+    add_rust(results, project)
+    report = build_elements_report(results, project)
+    validator.validate(report)
+    rust = report["files"][RUST_FILE]
+    assert rust["language"] == "rust"
+    assert rust["source"] == RUST_SOURCE
+    statuses = sorted(m["status"] for m in rust["mutants"])
+    assert statuses == ["CompileError", "Survived"]
+    gt = next(m for m in rust["mutants"] if m["status"] == "Survived")
+    column = RUST_SOURCE.splitlines()[2].index(">") + 1
+    assert gt["location"] == {
+        "start": {"line": 3, "column": column},
+        "end": {"line": 3, "column": column + 1},
+    }
+    assert gt["replacement"] == ">="
+    assert report["files"][BACKEND]["language"] == "python"

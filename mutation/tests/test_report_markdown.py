@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import pathlib
 
 import pytest
 
-from mutation.report_markdown import IDLE_TEST_NOTE, cell, code, render_markdown
+from mutation.report_markdown import IDLE_TEST_NOTE, PR_LIMIT, cell, code, render_markdown
 from mutation.results import Results
 from mutation.tests.factories import (
     BACKEND,
@@ -17,6 +18,7 @@ from mutation.tests.factories import (
     REPLAY,
     RUST_TEST,
     STREAMS,
+    add_rust,
     make_results,
     write_project,
 )
@@ -78,8 +80,24 @@ def test_gate_verdicts(results: Results, project: pathlib.Path) -> None:
     assert row(body, f"mutmut score {BACKEND}")[1] == "❌ fail"
 
 
+def test_survivors_come_before_the_killed_evidence(results: Results, project: pathlib.Path) -> None:
+    headings = [
+        line
+        for line in render_markdown(results, stale=[], root=project).splitlines()
+        if line.startswith("### ")
+    ]
+    assert headings[:4] == [
+        "### Gates",
+        "### Module scores (mutmut)",
+        "### Must-kill catalogue",
+        "### Survivors (6)",
+    ]
+    assert headings[4] == "### Must-kill evidence"
+
+
 def test_must_kill_table_and_evidence(results: Results, project: pathlib.Path) -> None:
-    body = sections(render_markdown(results, stale=[], root=project))["Must-kill catalogue"]
+    found = sections(render_markdown(results, stale=[], root=project))
+    body = found["Must-kill catalogue"] + found["Must-kill evidence"]
     killed = row(body, "`fallback-flipped`")
     assert killed[1] == "A missing extension falls back to the Python pump"
     assert killed[2] == "✅ killed"
@@ -183,4 +201,106 @@ def test_must_kill_table_names_three_killers_and_counts_the_rest(
     assert "test_2" in row
     assert "test_3" not in row
     assert row.rstrip().endswith("(+2 more) |")
-    assert "tests/test_x.py::test_4" in text  # still listed in the evidence block
+    evidence = sections(text)["Must-kill evidence"]
+    # The PR-sized evidence block names three killers and counts the rest...
+    assert "- `tests/test_x.py::test_2`" in evidence
+    assert "- `tests/test_x.py::test_3`" not in evidence
+    assert "- ...and 2 more (see the HTML report)" in evidence
+    # ...the full one lists them all.
+    full = render_markdown(results, stale=[], root=project, full=True)
+    assert "- `tests/test_x.py::test_4`" in full
+
+
+def _crowd(results: Results, survivors: int, must_kill: int, unkilled_every: int = 50) -> Results:
+    """Thousands of mutants with long diffs, names and messages."""
+    # Imported here: pytest would try to collect a module-level TestRecord.
+    from mutation.results import Killer, TestRecord
+
+    template = next(m for m in results.mutants if m.id == "cuprum._backend.x__available__mutmut_1")
+    catalogue = next(m for m in results.mutants if m.id == "fallback-flipped")
+    long_diff = template.diff + "".join(f" context line {n}\n" for n in range(60))
+    for n in range(survivors):
+        results.mutants.append(
+            dataclasses.replace(
+                template,
+                id=f"cuprum._backend.x__available__mutmut_{1000 + n}",
+                diff=long_diff,
+                tests=[f"tests/test_many.py::test_{'t' * 80}_{k}" for k in range(12)],
+            )
+        )
+    for n in range(must_kill):
+        results.mutants.append(
+            dataclasses.replace(
+                catalogue,
+                id=f"claim-{n}",
+                status="survived" if n % unkilled_every == 0 else "killed",
+                killers=[Killer(f"tests/test_k.py::test_{k}", "E  " + "m" * 400) for k in range(4)],
+            )
+        )
+    for n in range(400):
+        results.tests.append(TestRecord(f"tests/test_idle.py::test_{'i' * 60}_{n}", "f", 0, 0))
+    return results
+
+
+def test_pull_request_summary_fits_whatever_the_number_of_mutants(
+    results: Results, project: pathlib.Path
+) -> None:
+    _crowd(results, survivors=3000, must_kill=300)
+    text = render_markdown(results, stale=[BACKEND], root=project)
+    assert len(text) < PR_LIMIT
+    found = sections(text)
+    assert "Gates" in found
+    assert "Module scores (mutmut)" in found
+    table = found["Must-kill catalogue"]
+    # Every unkilled must-kill row is there, whatever is cut.
+    for n in range(0, 300, 50):
+        assert row(table, f"`claim-{n}`")[2] == "❌ survived"
+    body = found["Survivors (3012)"]
+    blocks = survivor_blocks(body)
+    assert 5 <= len(blocks) < 3012
+    # Unkilled must-kill mutants come first, each with diff and covering tests.
+    assert list(blocks)[:2] == ["env-var-ignored", "claim-0"]
+    lt = blocks["cuprum._backend.x__available__mutmut_1"]
+    assert "```diff" in lt
+    assert f"Covering tests (fastest first): `{RUST_TEST}`, `{FALLBACK_TEST}`" in lt
+    assert f"...and {3012 - len(blocks)} more; see `mutation-report.html`" in body
+    assert "Full report: `mutation-report.html`" in text
+
+
+def test_full_summary_keeps_everything(results: Results, project: pathlib.Path) -> None:
+    _crowd(results, survivors=300, must_kill=60)
+    text = render_markdown(results, stale=[], root=project, full=True)
+    assert len(text) > PR_LIMIT
+    blocks = survivor_blocks(sections(text)["Survivors (308)"])
+    assert len(blocks) == 308
+    assert "more; see" not in text
+    assert text.count("<details>") == 62
+    assert "more lines)" not in blocks["cuprum._backend.x__available__mutmut_1000"]
+
+
+def test_unviable_mutants_are_listed_apart(results: Results, project: pathlib.Path) -> None:
+    add_rust(results, project)
+    text = render_markdown(results, stale=[], root=project)
+    found = sections(text)
+    unviable = found["Unviable (1, not scored)"]
+    assert "rust_extension/src/pump.rs:6" in unviable
+    rust = survivor_blocks(found["Survivors (7)"])
+    gt = next(block for ident, block in rust.items() if "rust-gt" in ident)
+    assert "```rust\n3 |     if chunk.len() > limit {\n```" in gt
+
+
+@pytest.mark.parametrize(
+    ("survivors", "must_kill", "unkilled_every"),
+    [(0, 3000, 1), (0, 3000, 1000), (5000, 0, 1), (2000, 2000, 2)],
+)
+def test_summary_bound_holds_for_any_mix(
+    results: Results, project: pathlib.Path, survivors: int, must_kill: int, unkilled_every: int
+) -> None:
+    _crowd(results, survivors=survivors, must_kill=must_kill, unkilled_every=unkilled_every)
+    text = render_markdown(results, stale=[], root=project)
+    assert len(text) < PR_LIMIT
+    assert "### Gates" in text
+    assert "### Module scores (mutmut)" in text
+    found = sections(text)
+    # Survivors always get room, even when the must-kill table is huge.
+    assert len(survivor_blocks(next(v for k, v in found.items() if k.startswith("Survivors")))) >= 3
