@@ -44,6 +44,9 @@ class KitConfig:
         Parallel workers.
     copy
         What is copied into each isolated workspace.
+    generated_score_min
+        Minimum score (0-1) of each target module's generated mutants
+        (``mutation/operators.py``).
     """
 
     root: pathlib.Path
@@ -59,6 +62,7 @@ class KitConfig:
     mutant_timeout: float
     jobs: int
     copy: tuple[str, ...]
+    generated_score_min: float = 0.95
 
     def input_groups(self) -> dict[str, list[str]]:
         """Return the files whose hashes make a result file current."""
@@ -137,6 +141,11 @@ def load_config(root: pathlib.Path) -> KitConfig:
                 "copy",
                 "cuprum\ntests\nfeatures\nconftest.py\nsetup.cfg\npyproject.toml",
             )
+        ),
+        generated_score_min=(
+            _number(section, "generated_score_min", 0, 1)
+            if "generated_score_min" in section
+            else KitConfig.generated_score_min
         ),
     )
     for name in (*config.targets, *config.tests, config.catalogue, config.excused):
