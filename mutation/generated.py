@@ -151,7 +151,9 @@ def command_replay(args: argparse.Namespace) -> int:
         pristine = scratch / "pristine"
         copy_project(root, config.copy, pristine)
         tests = args.tests or list(config.tests)
-        result = run_in_workspace(mutant, pristine, tests, timeout=config.mutant_timeout)
+        result = run_in_workspace(
+            mutant, pristine, tests, timeout=config.mutant_timeout, stop_first=False
+        )
     print(result.diff, end="")
     print(f"{result.id}: {result.status} {result.detail}".rstrip())
     for killer in result.killers:

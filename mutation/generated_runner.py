@@ -1,4 +1,4 @@
-"""Run generated mutants: each applied in a scratch copy, the tests to completion.
+"""Run generated mutants: each applied in a scratch copy of the project.
 
 This is the seam an executor calls: :func:`discover_generated` lists the
 mutants of the targets, :func:`run_generated` runs any of them and returns
@@ -78,18 +78,20 @@ def run_in_workspace(
     tests: list[str],
     *,
     timeout: float,
+    stop_first: bool = True,
 ) -> MutantResult:
     """Apply ``mutant`` in ``workspace`` (a project copy), run ``tests``, restore the file.
 
     The file is restored even if the run is interrupted, so a workspace can
-    serve the next mutant.
+    serve the next mutant. With ``stop_first`` (see :func:`run_generated`)
+    the run ends at the first failing test.
     """
     path = workspace / mutant.file
     original = path.read_bytes()
     result = result_for(mutant)
     try:
         path.write_text(mutant.mutated, encoding="utf-8")
-        run = run_pytest(workspace, tests, timeout=timeout)
+        run = run_pytest(workspace, tests, timeout=timeout, stop_first=stop_first)
     finally:
         path.write_bytes(original)
     result.status, result.detail = _status(run, timeout)
@@ -107,6 +109,7 @@ def run_generated(
     timeout: float,
     jobs: int,
     progress: Progress,
+    stop_first: bool = True,
 ) -> list[MutantResult]:
     """Run every mutant against ``tests``, ``jobs`` at a time.
 
@@ -126,6 +129,12 @@ def run_generated(
         Parallel workers; each has its own copy of ``pristine``.
     progress
         Receives one line per finished mutant.
+    stop_first
+        End each run at the first failing test (the default). One failing
+        test kills a mutant, and a mutant that hangs the pathway (a
+        descriptor left open, so a stage never sees EOF) then costs one
+        test's time limit instead of every test's, which would exceed the
+        run's timeout and leave it unkilled. ``False`` lists every killer.
 
     Returns
     -------
@@ -142,7 +151,9 @@ def run_generated(
     def task(mutant: GeneratedMutant) -> MutantResult:
         workspace = free.get()
         try:
-            return run_in_workspace(mutant, workspace, tests, timeout=timeout)
+            return run_in_workspace(
+                mutant, workspace, tests, timeout=timeout, stop_first=stop_first
+            )
         finally:
             free.put(workspace)
 

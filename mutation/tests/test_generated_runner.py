@@ -34,6 +34,12 @@ TESTS = textwrap.dedent(
         items = [Item(), Item()]
         close_all(items)
         assert all(item.closed for item in items)
+
+
+    def test_closes_a_single_item():
+        item = Item()
+        close_all([item])
+        assert item.closed
     """
 )
 
@@ -73,6 +79,7 @@ def test_each_mutant_is_killed_or_survives_by_the_tests_verdict(tmp_path: pathli
     }
     dropped = by_id["pkg.mod.close_all__cleanup-dropped_1"]
     assert dropped.status == "killed"
+    # The run stops at the first failing test: one killer is enough.
     assert [k.test for k in dropped.killers] == ["test_mod.py::test_closes_every_item"]
     assert dropped.origin == "generated"
     assert dropped.mutator == "cleanup-dropped"
@@ -106,3 +113,27 @@ def test_a_mutant_that_breaks_collection_is_an_error_not_a_kill(tmp_path: pathli
     )
     assert result.status == "error"
     assert "too old" in result.detail
+
+
+def test_without_stop_first_every_killer_is_listed(tmp_path: pathlib.Path) -> None:
+    pristine = _project(tmp_path / "pristine")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    mutants = [
+        m for m in discover_generated(pristine, ["pkg/mod.py"]) if m.operator == "cleanup-dropped"
+    ]
+    (result,) = run_generated(
+        mutants,
+        pristine,
+        scratch,
+        ["test_mod.py"],
+        timeout=120,
+        jobs=1,
+        progress=print,
+        stop_first=False,
+    )
+    assert result.status == "killed"
+    assert [k.test for k in result.killers] == [
+        "test_mod.py::test_closes_a_single_item",
+        "test_mod.py::test_closes_every_item",
+    ]
