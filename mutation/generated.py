@@ -42,7 +42,10 @@ def _say(message: str) -> None:
 
 
 def _select(
-    config: KitConfig, targets: list[str] | None, operators: list[str] | None
+    config: KitConfig,
+    targets: list[str] | None,
+    operators: list[str] | None,
+    functions: list[str] | None = None,
 ) -> tuple[list[GeneratedMutant], list[GeneratedMutant]]:
     """Return (every mutant of every target, the selected ones)."""
     for target in targets or []:
@@ -53,8 +56,13 @@ def _select(
     chosen = [
         m
         for m in every
-        if (not targets or m.file in targets) and (not operators or m.operator in operators)
+        if (not targets or m.file in targets)
+        and (not operators or m.operator in operators)
+        and (not functions or m.function in functions)
     ]
+    if functions and not chosen:
+        msg = f"no generated mutant in function(s) {', '.join(functions)} of the selection"
+        raise ConfigError(msg)
     return every, chosen
 
 
@@ -70,7 +78,7 @@ def _find(config: KitConfig, ident: str) -> GeneratedMutant:
 def command_list(args: argparse.Namespace) -> int:
     """Print every selected mutant, one a line."""
     config = load_config(pathlib.Path.cwd())
-    _, chosen = _select(config, args.target, args.operator)
+    _, chosen = _select(config, args.target, args.operator, args.function)
     for m in chosen:
         print(f"{m.id}  {m.file}:{m.line_start}:{m.column_start}  {m.original.splitlines()[0]}")
     print(f"{len(chosen)} generated mutants", file=sys.stderr)
@@ -90,7 +98,7 @@ def command_run(args: argparse.Namespace) -> int:
     root = pathlib.Path.cwd()
     config = load_config(root)
     excuses = load_generated_excuses(root / config.excused)
-    every, chosen = _select(config, args.target, args.operator)
+    every, chosen = _select(config, args.target, args.operator, args.function)
     check_excuses(excuses, every, config.excused)
     inputs, digest = fingerprint(root, config.input_groups())
     phases: dict[str, float] = {}
@@ -177,6 +185,9 @@ def main(argv: list[str] | None = None) -> int:
         command.add_argument("--target", action="append", help="only this target (repeatable)")
         command.add_argument(
             "--operator", action="append", choices=OPERATORS, help="only this operator"
+        )
+        command.add_argument(
+            "--function", action="append", help="only this function or Class.method (repeatable)"
         )
         command.set_defaults(handler=handler)
         if name == "run":
