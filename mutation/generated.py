@@ -7,7 +7,7 @@ left alone).
 
 Exit codes: 0 all gates pass (or the replayed mutant is killed); 1 a gate
 failed (or the replayed mutant survives); 2 usage or configuration error;
-4 the unmutated baseline failed.
+4 the unmutated baseline failed, or a mutant's recorded location is wrong.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from mutation.generated_gate import (
     load_generated_excuses,
 )
 from mutation.generated_runner import discover_generated, run_generated, run_in_workspace
+from mutation.locations import LocationError, require_valid_locations
 from mutation.operators import OPERATORS, GeneratedMutant
 from mutation.pytest_runs import run_pytest
 from mutation.results import RESULTS_SCHEMA, Results, fingerprint
@@ -128,6 +129,7 @@ def command_run(args: argparse.Namespace) -> int:
         )
         phases["generated"] = round(time.monotonic() - began, 2)
     apply_generated_excuses(results, excuses)
+    require_valid_locations(results, lambda file: (root / file).read_text(encoding="utf-8"))
     targets = [t for t in config.targets if not args.target or t in args.target]
     scores = generated_scores(results, targets, config.generated_score_min)
     report = Results(
@@ -208,6 +210,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"mutation kit: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except LocationError as exc:
+        print(f"mutation kit: {exc}", file=sys.stderr)
+        return EXIT_BROKEN
     except KeyboardInterrupt:
         print(
             "mutation kit: interrupted; scratch copies removed, working tree untouched",

@@ -105,7 +105,7 @@ class GeneratedMutant:
     line_start, line_end
         1-based, inclusive lines of the replaced code in the original file.
     column_start, column_end
-        1-based columns; the end is exclusive (just past the last character).
+        1-based, inclusive columns of the first and last replaced character.
     original, replacement
         The replaced code and what replaces it.
     diff
@@ -378,7 +378,9 @@ def generate_mutants(source: str, file: str) -> list[GeneratedMutant]:
                 line_start=site.span.start.line,
                 line_end=site.span.end.line,
                 column_start=site.span.start.column + 1,
-                column_end=site.span.end.column + 1,
+                # libcst's end column is 0-based and exclusive: as a 1-based
+                # inclusive column (the kit's convention) it is the same number.
+                column_end=site.span.end.column,
                 original=site.original,
                 replacement=site.replacement,
                 diff="".join(

@@ -83,7 +83,7 @@ def test_each_mutant_is_killed_or_survives_by_the_tests_verdict(tmp_path: pathli
     assert [k.test for k in dropped.killers] == ["test_mod.py::test_closes_every_item"]
     assert dropped.origin == "generated"
     assert dropped.mutator == "cleanup-dropped"
-    assert (dropped.line_start, dropped.column_start, dropped.column_end) == (3, 9, 21)
+    assert (dropped.line_start, dropped.column_start, dropped.column_end) == (3, 9, 20)
     assert by_id["pkg.mod.close_all__condition-negated_1"].status == "killed"
     # No test calls close_all with nothing: turning the raise into pass survives.
     survivor = by_id["pkg.mod.close_all__raise-to-pass_1"]

@@ -8,6 +8,8 @@ import textwrap
 
 import pytest
 
+from mutation.generated_runner import result_for
+from mutation.locations import location_problems
 from mutation.operators import OPERATORS, GeneratedMutant, generate_mutants
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -111,7 +113,7 @@ def test_call_removed_keeps_the_rest_of_the_line() -> None:
     assert mutant.replacement == "pass"
     assert "+        pass  # keep this comment\n" in mutant.diff
     assert (mutant.line_start, mutant.line_end) == (10, 10)
-    assert (mutant.column_start, mutant.column_end) == (9, 36)
+    assert (mutant.column_start, mutant.column_end) == (9, 35)
 
 
 def test_cleanup_calls_get_their_own_operator() -> None:
@@ -180,6 +182,13 @@ def test_every_mutant_of_the_real_targets_parses_and_differs() -> None:
             assert mutant.diff.startswith(f"--- a/{target}\n+++ b/{target}\n")
             lines = source.splitlines()[mutant.line_start - 1 : mutant.line_end]
             assert mutant.original.strip().splitlines()[0].strip() in lines[0]
+            assert location_problems(result_for(mutant), source) == []
+            first = source.splitlines()[mutant.line_start - 1]
+            last = source.splitlines()[mutant.line_end - 1]
+            if mutant.operator not in ("except-emptied", "finally-emptied"):
+                # Columns bound exactly the original text (first to last character).
+                assert first[mutant.column_start - 1 :].startswith(mutant.original.splitlines()[0])
+                assert last[: mutant.column_end].endswith(mutant.original.splitlines()[-1])
 
 
 def test_invalid_python_is_a_syntax_error_naming_the_file() -> None:
