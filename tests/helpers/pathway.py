@@ -76,7 +76,10 @@ def child_pids() -> set[int]:
     """Return the pids of this process's live children (from ``/proc``)."""
     children: set[int] = set()
     for task in pathlib.Path("/proc/self/task").iterdir():
-        text = (task / "children").read_text()
+        try:
+            text = (task / "children").read_text()
+        except FileNotFoundError:  # the thread ended while we looked
+            continue
         children.update(int(pid) for pid in text.split())
     return children
 
