@@ -194,3 +194,15 @@ def test_every_mutant_of_the_real_targets_parses_and_differs() -> None:
 def test_invalid_python_is_a_syntax_error_naming_the_file() -> None:
     with pytest.raises(SyntaxError, match=r"m\.py: cannot generate mutants"):
         generate_mutants("def f(:\n", "m.py")
+
+
+def test_elif_conditions_are_negated_too() -> None:
+    source = (
+        "def f(a, b):\n    if a:\n        return 1\n    elif b:\n        return 2\n    return 3\n"
+    )
+    mutants = generate_mutants(source, "m.py")
+    assert [(m.id, m.original, m.line_start) for m in mutants] == [
+        ("m.f__condition-negated_1", "a", 2),
+        ("m.f__condition-negated_2", "b", 4),
+    ]
+    assert "+    elif not b:" in mutants[1].diff
