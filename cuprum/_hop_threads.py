@@ -36,7 +36,12 @@ def _settle(future: asyncio.Future[_T], outcome: tuple[bool, typ.Any]) -> None:
         future.set_exception(value)
 
 
-async def run_on_hop_thread(func: typ.Callable[..., _T], /, *args: object) -> _T:
+async def run_on_hop_thread(
+    func: typ.Callable[..., _T],
+    /,
+    *args: object,
+    wake: typ.Callable[[], object] | None = None,
+) -> _T:
     """Run ``func(*args)`` on a new dedicated thread and await its result.
 
     Parameters
@@ -45,6 +50,11 @@ async def run_on_hop_thread(func: typ.Callable[..., _T], /, *args: object) -> _T
         A blocking callable (it releases the GIL while it waits).
     *args
         Its positional arguments.
+    wake
+        Makes a running ``func`` return promptly (the native pump: a byte on
+        its ``cancel_fd``). When given, cancelling the awaiting task calls it
+        and then waits for the thread to end before re-raising, so nothing the
+        thread holds (descriptors) outlives the cancelled task.
 
     Returns
     -------
@@ -53,10 +63,9 @@ async def run_on_hop_thread(func: typ.Callable[..., _T], /, *args: object) -> _T
 
     Notes
     -----
-    Cancelling the awaiting task does not stop the thread: ``func`` must be
-    made to return by other means (the native pump watches ``cancel_fd``).
-    The thread runs in a copy of the caller's context, as with
-    ``asyncio.to_thread``.
+    Without ``wake``, cancelling the awaiting task does not stop the thread:
+    it finishes on its own and its outcome is dropped. The thread runs in a
+    copy of the caller's context, as with ``asyncio.to_thread``.
     """
     loop = asyncio.get_running_loop()
     future: asyncio.Future[_T] = loop.create_future()
@@ -76,4 +85,13 @@ async def run_on_hop_thread(func: typ.Callable[..., _T], /, *args: object) -> _T
     # A daemon thread: a hop whose peer never closes must not keep the
     # interpreter alive at exit (cuprum's own runs cancel it via cancel_fd).
     threading.Thread(target=work, name=HOP_THREAD_NAME, daemon=True).start()
-    return await future
+    if wake is None:
+        return await future
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        wake()
+        # The thread now returns promptly; its outcome no longer matters.
+        with contextlib.suppress(Exception):
+            await future
+        raise

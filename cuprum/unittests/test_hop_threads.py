@@ -91,3 +91,57 @@ def test_cancelled_await_leaves_the_thread_to_finish_quietly() -> None:
     asyncio.run(main())
     assert finished.wait(timeout=30)
     assert loop_errors == []
+
+
+def test_cancelling_with_wake_waits_for_the_thread_to_end() -> None:
+    stop = threading.Event()
+    ended = threading.Event()
+
+    def until_woken() -> str:
+        stop.wait(timeout=30)
+        time.sleep(0.2)  # unwinding takes a while
+        ended.set()
+        return "woken"
+
+    async def main() -> bool:
+        task = asyncio.ensure_future(run_on_hop_thread(until_woken, wake=stop.set))
+        await asyncio.sleep(0.1)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return ended.is_set()
+
+    assert asyncio.run(main()) is True
+
+
+def test_a_woken_thread_that_fails_still_ends_in_cancellation() -> None:
+    stop = threading.Event()
+
+    def fails_when_woken() -> None:
+        stop.wait(timeout=30)
+        msg = "interrupted"
+        raise OSError(msg)
+
+    loop_errors: list[dict[str, object]] = []
+
+    async def main() -> None:
+        asyncio.get_running_loop().set_exception_handler(lambda _, ctx: loop_errors.append(ctx))
+        task = asyncio.ensure_future(run_on_hop_thread(fails_when_woken, wake=stop.set))
+        await asyncio.sleep(0.1)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+    assert stop.is_set()
+    assert loop_errors == []
+
+
+def test_wake_is_not_called_when_the_thread_finishes() -> None:
+    woken: list[bool] = []
+
+    async def main() -> int:
+        return await run_on_hop_thread(pow, 2, 10, wake=lambda: woken.append(True))
+
+    assert asyncio.run(main()) == 1024
+    assert woken == []
