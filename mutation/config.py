@@ -48,6 +48,9 @@ class KitConfig:
         A test under a mutant may run ``timeout_factor`` x its baseline
         duration + ``timeout_constant`` seconds before its worker's process
         group is killed and the mutant is a ``timeout``.
+    generated_score_min
+        Minimum score (0-1) of each target module's generated mutants
+        (``mutation/operators.py``).
     """
 
     root: pathlib.Path
@@ -65,6 +68,7 @@ class KitConfig:
     copy: tuple[str, ...]
     timeout_factor: float = 5.0
     timeout_constant: float = 3.0
+    generated_score_min: float = 0.95
 
     def input_groups(self) -> dict[str, list[str]]:
         """Return the files whose hashes make a result file current."""
@@ -147,6 +151,11 @@ def load_config(root: pathlib.Path) -> KitConfig:
                 "copy",
                 "cuprum\ntests\nfeatures\nconftest.py\nsetup.cfg\npyproject.toml",
             )
+        ),
+        generated_score_min=(
+            _number(section, "generated_score_min", 0, 1)
+            if "generated_score_min" in section
+            else KitConfig.generated_score_min
         ),
     )
     for name in (*config.targets, *config.tests, config.catalogue, config.excused):

@@ -384,3 +384,43 @@ def test_rust_hop_delivers_bytes_asyncio_already_buffered(
     assert received == sent
     assert moved == len(sent)
     assert stand_in_native.calls == 1
+
+
+# Scenario 7: what the pathway leaves behind once a pipeline has finished.
+
+
+def _open_descriptors() -> set[int]:
+    import os
+
+    return {int(name) for name in os.listdir("/proc/self/fd")}
+
+
+@pytest.mark.parametrize("backend", ["rust", "python"])
+def test_finished_pipelines_leave_no_descriptor_open(
+    monkeypatch: pytest.MonkeyPatch,
+    rust_available: StandInNative | None,
+    payload: pathlib.Path,
+    backend: str,
+) -> None:
+    """Every descriptor a hop duplicates or opens is closed when the run ends."""
+    monkeypatch.setenv(BACKEND_ENV_VAR, backend)
+    run_hash_pipeline(payload, stages=2)  # anything opened once, lazily, is open now
+    before = _open_descriptors()
+    run = run_hash_pipeline(payload, stages=3)
+    leaked = _open_descriptors() - before
+    assert run.digest == run.expected_digest
+    assert [hop.pump for hop in run.hops] == [HopPump(backend)] * 2
+    assert leaked == set()
+
+
+def test_an_observer_block_records_only_the_hops_dispatched_inside_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(BACKEND_ENV_VAR, "python")
+    _, earlier = run_text_pipeline()
+    with observe_hops() as outer:
+        _, inner = run_text_pipeline()
+        _, sibling = run_text_pipeline()
+    _, later = run_text_pipeline()
+    assert [len(records) for records in (earlier, inner, sibling, later)] == [1, 1, 1, 1]
+    assert len(outer) == 2
