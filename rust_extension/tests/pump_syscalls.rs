@@ -1,0 +1,337 @@
+//! How the pump drives its system calls: `EINTR` retried on every path,
+//! `EAGAIN` waited out with `poll(2)` instead of spinning, the write mode
+//! chosen for a non-blocking writer, and no byte lost when a direct splice
+//! is cancelled.
+//!
+//! Each test drives the real pump over real descriptors; the signals are
+//! real signals sent to the pump's own thread.
+
+mod common;
+
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Mutex, Once};
+use std::thread;
+use std::time::Duration;
+
+use _rust_backend_native::pump::{self as core, PumpOptions, PumpReport};
+use common::{
+    cancel_and_join, cancel_opts, drain_now, make_pipe, opts, payload, set_nonblocking,
+    spawn_consumer, spawn_producer, spawn_pump, write_byte, Bounded, BUF,
+};
+
+// ------------------------------------------------------------ helpers
+
+/// Signals delivered to any pump thread so far (all tests together).
+static SIGNALS: AtomicUsize = AtomicUsize::new(0);
+
+extern "C" fn count_signal(_: libc::c_int) {
+    SIGNALS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Handle `SIGUSR1` without `SA_RESTART`, so a signal that lands while the
+/// pump is blocked in `read`, `write`, `splice` or `poll` makes that call
+/// fail with `EINTR`. Only the pump threads of these tests get `SIGUSR1`.
+fn install_interrupting_handler() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: an all-zero sigaction is valid; the handler only touches
+        // an atomic, which is async-signal-safe.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = count_signal as *const () as libc::sighandler_t;
+            action.sa_flags = 0;
+            libc::sigemptyset(&raw mut action.sa_mask);
+            let rc = libc::sigaction(libc::SIGUSR1, &raw const action, std::ptr::null_mut());
+            assert_eq!(rc, 0, "{}", io::Error::last_os_error());
+        }
+    });
+}
+
+/// Run the pump on its own thread while another thread sends it `SIGUSR1`
+/// every 200 µs until it returns. Returns its result and how many signals
+/// were sent.
+fn pump_under_signals(
+    reader: RawFd,
+    writer: RawFd,
+    options: PumpOptions,
+) -> (io::Result<PumpReport>, usize) {
+    install_interrupting_handler();
+    // `running` is cleared by the pump thread under the lock, so the
+    // signaller never targets a thread that has ended.
+    let running = Arc::new(Mutex::new(true));
+    let (tid_sender, tid_receiver) = mpsc::channel::<libc::pthread_t>();
+    let pump_running = Arc::clone(&running);
+    let pumping = Bounded::spawn("pump", move || {
+        // SAFETY: pthread_self has no preconditions.
+        tid_sender.send(unsafe { libc::pthread_self() }).unwrap();
+        let result = core::pump(reader, writer, options);
+        *pump_running.lock().unwrap() = false;
+        result
+    });
+    let tid = tid_receiver.recv().unwrap();
+    let signaller = Bounded::spawn("signaller", move || {
+        let mut sent = 0usize;
+        loop {
+            {
+                let alive = running.lock().unwrap();
+                if !*alive {
+                    return sent;
+                }
+                // SAFETY: the thread is alive while `running` is true.
+                assert_eq!(unsafe { libc::pthread_kill(tid, libc::SIGUSR1) }, 0);
+            }
+            sent += 1;
+            thread::sleep(Duration::from_micros(200));
+        }
+    });
+    let result = pumping.join().expect("pump thread panicked");
+    (result, signaller.join().expect("signaller panicked"))
+}
+
+/// CPU time the calling thread has used so far.
+fn thread_cpu_time() -> Duration {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `now` is a valid out-pointer.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &raw mut now) };
+    assert_eq!(rc, 0, "{}", io::Error::last_os_error());
+    Duration::new(now.tv_sec.unsigned_abs(), now.tv_nsec.unsigned_abs() as u32)
+}
+
+/// Run the pump on its own thread and measure the CPU time it used.
+fn pump_measuring_cpu(
+    reader: RawFd,
+    writer: RawFd,
+    options: PumpOptions,
+) -> (io::Result<PumpReport>, Duration) {
+    Bounded::spawn("pump", move || {
+        let before = thread_cpu_time();
+        let result = core::pump(reader, writer, options);
+        (result, thread_cpu_time() - before)
+    })
+    .join()
+    .expect("pump thread panicked")
+}
+
+/// A pair of connected descriptors of one kind: (read end, write end).
+fn channel(socket: bool) -> (OwnedFd, OwnedFd) {
+    if socket {
+        let (a, b) = UnixStream::pair().expect("socketpair");
+        (OwnedFd::from(a), OwnedFd::from(b))
+    } else {
+        make_pipe()
+    }
+}
+
+const KINDS: [(bool, &str); 2] = [(false, "pipes"), (true, "sockets")];
+
+// ------------------------------------------------------------ EINTR
+
+/// Move `data` from `reader` kind to `writer` kind while the pump thread is
+/// showered with signals; a slow producer and consumer keep it blocked in
+/// every kind of call. Every byte must arrive and the pump must not fail.
+fn assert_signals_change_nothing(socket: bool, nonblocking: bool, cancellable: bool) {
+    let data = payload(300_000, 71);
+    let (cancel_r, _cancel_w) = make_pipe();
+    for allow_splice in [true, false] {
+        let case = format!(
+            "socket={socket} nonblocking={nonblocking} cancellable={cancellable} \
+             splice={allow_splice}"
+        );
+        let (in_r, in_w) = channel(socket);
+        let (out_r, out_w) = channel(socket);
+        if nonblocking {
+            set_nonblocking(in_r.as_raw_fd());
+            set_nonblocking(out_w.as_raw_fd());
+        }
+        let producer = spawn_producer(in_w, data.clone(), 4093, Duration::from_millis(1));
+        let consumer = spawn_consumer(out_r, Duration::from_micros(300));
+        let options = if cancellable {
+            cancel_opts(allow_splice, &cancel_r)
+        } else {
+            opts(BUF, allow_splice)
+        };
+        let (result, sent) = pump_under_signals(in_r.as_raw_fd(), out_w.as_raw_fd(), options);
+        drop(out_w);
+        let report = result.unwrap_or_else(|err| panic!("{case}: pump failed: {err}"));
+        assert_eq!(producer.join().unwrap(), data.len(), "{case}");
+        assert!(consumer.join().unwrap() == data, "{case}: bytes differ");
+        assert_eq!(report.bytes, data.len() as u64, "{case}");
+        assert!(sent >= 20, "{case}: only {sent} signals were sent");
+    }
+    assert!(SIGNALS.load(Ordering::Relaxed) > 0, "the handler never ran");
+}
+
+#[test]
+fn eintr_is_retried_with_blocking_pipes() {
+    assert_signals_change_nothing(false, false, false);
+}
+
+#[test]
+fn eintr_is_retried_with_nonblocking_pipes() {
+    assert_signals_change_nothing(false, true, false);
+}
+
+#[test]
+fn eintr_is_retried_with_blocking_sockets() {
+    // Neither end a pipe: the fill and drain splices of the private pipe.
+    assert_signals_change_nothing(true, false, false);
+}
+
+#[test]
+fn eintr_is_retried_with_nonblocking_sockets() {
+    assert_signals_change_nothing(true, true, false);
+}
+
+#[test]
+fn eintr_is_retried_while_cancellable() {
+    for socket in [false, true] {
+        assert_signals_change_nothing(socket, false, true);
+    }
+}
+
+// ------------------------------------------------------------ EAGAIN
+
+/// How long the pump is kept waiting on a non-blocking descriptor.
+const IDLE: Duration = Duration::from_millis(500);
+/// The most CPU time a pump may use while it waits for [`IDLE`]. A pump
+/// that polls uses microseconds; one that retries `EAGAIN` in a loop burns
+/// its whole share of a core, still above this on a heavily loaded machine.
+const IDLE_CPU_MAX: Duration = Duration::from_millis(50);
+
+#[test]
+fn waiting_for_input_polls_instead_of_spinning() {
+    for (socket, kind) in KINDS {
+        for allow_splice in [true, false] {
+            let case = format!("{kind} splice={allow_splice}");
+            let (in_r, in_w) = channel(socket);
+            let (out_r, out_w) = channel(socket);
+            set_nonblocking(in_r.as_raw_fd());
+            // A little, a long pause with nothing to read, a little more.
+            let producer = Bounded::spawn("producer", move || {
+                let head = spawn_producer(in_w, b"early".to_vec(), 5, IDLE);
+                head.join().unwrap()
+            });
+            let consumer = spawn_consumer(out_r, Duration::ZERO);
+            let (result, cpu) =
+                pump_measuring_cpu(in_r.as_raw_fd(), out_w.as_raw_fd(), opts(BUF, allow_splice));
+            drop(out_w);
+            assert_eq!(result.expect("pump failed").bytes, 5, "{case}");
+            assert_eq!(producer.join().unwrap(), 5);
+            assert_eq!(consumer.join().unwrap(), b"early", "{case}");
+            assert!(
+                cpu < IDLE_CPU_MAX,
+                "{case}: the pump used {cpu:?} of CPU waiting {IDLE:?} for input"
+            );
+        }
+    }
+}
+
+#[test]
+fn waiting_for_room_polls_instead_of_spinning() {
+    // More than the writer can buffer, and a consumer that starts late.
+    let data = payload(2 * 1024 * 1024, 72);
+    for (socket, kind) in KINDS {
+        for allow_splice in [true, false] {
+            let case = format!("{kind} splice={allow_splice}");
+            let (in_r, in_w) = channel(socket);
+            let (out_r, out_w) = channel(socket);
+            set_nonblocking(out_w.as_raw_fd());
+            let producer = spawn_producer(in_w, data.clone(), data.len(), Duration::ZERO);
+            let consumer = Bounded::spawn("consumer", move || {
+                thread::sleep(IDLE);
+                spawn_consumer(out_r, Duration::ZERO).join().unwrap()
+            });
+            let (result, cpu) =
+                pump_measuring_cpu(in_r.as_raw_fd(), out_w.as_raw_fd(), opts(BUF, allow_splice));
+            drop(out_w);
+            assert_eq!(result.expect("pump failed").bytes, data.len() as u64);
+            assert_eq!(producer.join().unwrap(), data.len());
+            assert!(consumer.join().unwrap() == data, "{case}: bytes differ");
+            assert!(
+                cpu < IDLE_CPU_MAX,
+                "{case}: the pump used {cpu:?} of CPU waiting {IDLE:?} for room"
+            );
+        }
+    }
+}
+
+// ------------------------------------------------------------ write modes
+
+#[test]
+fn cancellable_pump_still_splices_into_a_nonblocking_socket() {
+    // A non-blocking writer cannot block the pump, so cancellation does not
+    // need the send(MSG_DONTWAIT) path: splice stays in use.
+    let data = payload(1024 * 1024, 73);
+    let (cancel_r, _cancel_w) = make_pipe();
+    let (in_r, in_w) = make_pipe();
+    let (ours, theirs) = UnixStream::pair().unwrap();
+    ours.set_nonblocking(true).unwrap();
+    let producer = spawn_producer(in_w, data.clone(), 65536, Duration::ZERO);
+    let consumer = spawn_consumer(OwnedFd::from(theirs), Duration::ZERO);
+    let report = common::pump(
+        in_r.as_raw_fd(),
+        ours.as_raw_fd(),
+        cancel_opts(true, &cancel_r),
+    )
+    .expect("pump failed");
+    drop(ours);
+    producer.join().unwrap();
+    assert!(consumer.join().unwrap() == data);
+    assert_eq!(report.bytes, data.len() as u64);
+    assert_eq!(report.spliced_bytes, report.bytes, "{report:?}");
+    assert!(!report.used_read_write, "{report:?}");
+}
+
+// ------------------------------------------------------------ no loss
+
+/// Grow a pipe so that `len` bytes fit without a reader.
+fn set_pipe_size(fd: RawFd, len: usize) {
+    let size = libc::c_int::try_from(len).unwrap();
+    // SAFETY: F_SETPIPE_SZ on a pipe we own.
+    let rc = unsafe { libc::fcntl(fd, libc::F_SETPIPE_SZ, size) };
+    assert!(rc >= size, "{}", io::Error::last_os_error());
+}
+
+#[test]
+fn cancelled_direct_splice_leaves_unsent_bytes_in_the_reader() {
+    // With a pipe at either end the pump splices straight from reader to
+    // writer: a byte is either delivered or still in the reader, so even a
+    // cancelled pump loses nothing (unlike the private-pipe path).
+    let data = payload(256 * 1024, 74);
+    for nonblocking in [false, true] {
+        let (in_r, in_w) = make_pipe();
+        let (out_r, out_w) = make_pipe();
+        let (cancel_r, cancel_w) = make_pipe();
+        set_pipe_size(in_w.as_raw_fd(), data.len());
+        // SAFETY: writes from a valid buffer; the pipe has room for it all.
+        let rc = unsafe { libc::write(in_w.as_raw_fd(), data.as_ptr().cast(), data.len()) };
+        assert_eq!(rc.unsigned_abs(), data.len());
+        if nonblocking {
+            set_nonblocking(in_r.as_raw_fd());
+            set_nonblocking(out_w.as_raw_fd());
+        }
+        let handle = spawn_pump(
+            in_r.as_raw_fd(),
+            out_w.as_raw_fd(),
+            cancel_opts(true, &cancel_r),
+        );
+        let report = cancel_and_join(handle, || write_byte(&cancel_w));
+        let mut seen = drain_now(out_r.as_raw_fd());
+        assert_eq!(seen.len() as u64, report.bytes, "nonblocking={nonblocking}");
+        assert!(report.bytes > 0 && report.bytes < data.len() as u64);
+        seen.extend(drain_now(in_r.as_raw_fd()));
+        assert_eq!(
+            seen.len(),
+            data.len(),
+            "nonblocking={nonblocking}: bytes lost"
+        );
+        assert!(seen == data, "nonblocking={nonblocking}: bytes reordered");
+        drop(in_w);
+    }
+}
