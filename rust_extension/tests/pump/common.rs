@@ -4,7 +4,6 @@
 //! threads, `read_to_end`) runs on its own thread and is awaited for at most
 //! [`DEADLINE`]: a broken pump makes its test fail within seconds instead of
 //! hanging `cargo test` (and every mutation run) until an outer timeout.
-#![allow(dead_code)] // each test binary uses its own subset
 
 use std::fs::File;
 use std::io::{self, Read, Write};

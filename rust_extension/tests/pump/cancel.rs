@@ -2,20 +2,18 @@
 //! writer, on blocking sockets; a cancel pipe closed or already signalled;
 //! an idle cancel descriptor changing nothing.
 
-mod common;
-
 use std::fs::File;
 use std::io::Write;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
-use _rust_backend_native::pump::{self as core, PumpOptions};
-use common::{
+use super::common::{
     assert_cancel_untouched, cancel_and_join, cancel_opts, drain_now, fd_is_open, make_pipe, opts,
     payload, pump, set_nonblocking, spawn_consumer, spawn_producer, spawn_pump, write_byte,
     TempPath, BUF, NEVER_OPEN_FD,
 };
+use _rust_backend_native::pump::{self as core, PumpOptions};
 
 #[test]
 fn cancel_while_waiting_for_input() {

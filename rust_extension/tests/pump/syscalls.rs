@@ -6,8 +6,6 @@
 //! Each test drives the real pump over real descriptors; the signals are
 //! real signals sent to the pump's own thread.
 
-mod common;
-
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
@@ -16,11 +14,11 @@ use std::sync::{mpsc, Arc, Mutex, Once};
 use std::thread;
 use std::time::Duration;
 
-use _rust_backend_native::pump::{self as core, PumpOptions, PumpReport};
-use common::{
+use super::common::{
     cancel_and_join, cancel_opts, drain_now, make_pipe, opts, payload, set_nonblocking,
     spawn_consumer, spawn_producer, spawn_pump, write_byte, Bounded, BUF,
 };
+use _rust_backend_native::pump::{self as core, PumpOptions, PumpReport};
 
 // ------------------------------------------------------------ helpers
 
@@ -274,7 +272,7 @@ fn cancellable_pump_still_splices_into_a_nonblocking_socket() {
     ours.set_nonblocking(true).unwrap();
     let producer = spawn_producer(in_w, data.clone(), 65536, Duration::ZERO);
     let consumer = spawn_consumer(OwnedFd::from(theirs), Duration::ZERO);
-    let report = common::pump(
+    let report = super::common::pump(
         in_r.as_raw_fd(),
         ours.as_raw_fd(),
         cancel_opts(true, &cancel_r),

@@ -4,8 +4,6 @@
 //! No Python is involved: these exercise `_rust_backend_native::pump`
 //! directly with raw descriptors, each blocking step under a deadline.
 
-mod common;
-
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom};
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -13,11 +11,11 @@ use std::os::unix::net::UnixStream;
 use std::thread;
 use std::time::Duration;
 
-use _rust_backend_native::pump::{self as core, MAX_BUFFER_SIZE};
-use common::{
+use super::common::{
     assert_delivered, fd_is_open, make_pipe, opts, payload, pump, read_to_end, run_over_pipes,
     set_nonblocking, spawn_consumer, spawn_producer, TempPath, BUF, NEVER_OPEN_FD,
 };
+use _rust_backend_native::pump::{self as core, MAX_BUFFER_SIZE};
 
 // ------------------------------------------------------------ pipe -> pipe
 
