@@ -15,7 +15,7 @@ use super::common::{
     assert_delivered, fd_is_open, make_pipe, opts, payload, pump, read_to_end, run_over_pipes,
     set_nonblocking, spawn_consumer, spawn_producer, TempPath, BUF, NEVER_OPEN_FD,
 };
-use _rust_backend_native::pump::{self as core, MAX_BUFFER_SIZE};
+use _rust_backend_native::pump::{self as core, PumpOptions, DEFAULT_BUFFER_SIZE, MAX_BUFFER_SIZE};
 
 // ------------------------------------------------------------ pipe -> pipe
 
@@ -425,8 +425,24 @@ fn read_to_end_empty_and_bad_fd() {
 // ------------------------------------------------------------ validation
 
 #[test]
+fn default_options_use_the_documented_64_kib_chunk() {
+    // The Python signature and README promise 65536; Python reads it back
+    // as the module's DEFAULT_BUFFER_SIZE.
+    assert_eq!(DEFAULT_BUFFER_SIZE, 65536);
+    let defaults = PumpOptions::default();
+    assert_eq!(defaults.buffer_size, 65536);
+    assert!(defaults.allow_splice);
+    assert_eq!(defaults.cancel_fd, None);
+}
+
+#[test]
 fn validation_messages() {
     assert_eq!(core::validate_fd("reader_fd", 5), Ok(5));
+    assert_eq!(core::validate_fd("reader_fd", 0), Ok(0));
+    assert_eq!(
+        core::validate_fd("writer_fd", i64::from(i32::MAX)),
+        Ok(i32::MAX)
+    );
     assert_eq!(
         core::validate_fd("reader_fd", -1).unwrap_err(),
         "reader_fd must be a non-negative file descriptor, got -1"

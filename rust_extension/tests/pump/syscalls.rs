@@ -202,9 +202,8 @@ const IDLE: Duration = Duration::from_millis(500);
 /// its whole share of a core, still above this on a heavily loaded machine.
 const IDLE_CPU_MAX: Duration = Duration::from_millis(50);
 
-#[test]
-fn waiting_for_input_polls_instead_of_spinning() {
-    for (socket, kind) in KINDS {
+fn assert_input_wait_polls(socket: bool, kind: &str) {
+    {
         for allow_splice in [true, false] {
             let case = format!("{kind} splice={allow_splice}");
             let (in_r, in_w) = channel(socket);
@@ -231,10 +230,19 @@ fn waiting_for_input_polls_instead_of_spinning() {
 }
 
 #[test]
-fn waiting_for_room_polls_instead_of_spinning() {
+fn waiting_for_input_on_a_pipe_polls_instead_of_spinning() {
+    assert_input_wait_polls(KINDS[0].0, KINDS[0].1);
+}
+
+#[test]
+fn waiting_for_input_on_a_socket_polls_instead_of_spinning() {
+    assert_input_wait_polls(KINDS[1].0, KINDS[1].1);
+}
+
+fn assert_output_wait_polls(socket: bool, kind: &str) {
     // More than the writer can buffer, and a consumer that starts late.
     let data = payload(2 * 1024 * 1024, 72);
-    for (socket, kind) in KINDS {
+    {
         for allow_splice in [true, false] {
             let case = format!("{kind} splice={allow_splice}");
             let (in_r, in_w) = channel(socket);
@@ -257,6 +265,16 @@ fn waiting_for_room_polls_instead_of_spinning() {
             );
         }
     }
+}
+
+#[test]
+fn waiting_for_room_on_a_pipe_polls_instead_of_spinning() {
+    assert_output_wait_polls(KINDS[0].0, KINDS[0].1);
+}
+
+#[test]
+fn waiting_for_room_on_a_socket_polls_instead_of_spinning() {
+    assert_output_wait_polls(KINDS[1].0, KINDS[1].1);
 }
 
 // ------------------------------------------------------------ write modes
