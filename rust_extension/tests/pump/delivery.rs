@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use super::common::{
     assert_delivered, fd_is_open, make_pipe, opts, payload, pump, read_to_end, run_over_pipes,
-    set_nonblocking, spawn_consumer, spawn_producer, TempPath, BUF, NEVER_OPEN_FD,
+    set_nonblocking, spawn_consumer, spawn_producer, Bounded, TempPath, BUF, NEVER_OPEN_FD,
 };
 use _rust_backend_native::pump::{self as core, PumpOptions, DEFAULT_BUFFER_SIZE, MAX_BUFFER_SIZE};
 
@@ -320,7 +320,7 @@ fn downstream_closing_midway_returns_partial_count() {
         let (out_r, out_w) = make_pipe();
         set_nonblocking(out_w.as_raw_fd());
         let producer = spawn_producer(in_w, data.clone(), 32 * 1024, Duration::ZERO);
-        let consumer = thread::spawn(move || {
+        let consumer = Bounded::spawn("consumer", move || {
             let mut file = File::from(out_r);
             let mut got = vec![0u8; 100_000];
             file.read_exact(&mut got).unwrap();
