@@ -89,31 +89,91 @@ fn pump_under_signals(
     (result, signaller.join().expect("signaller panicked"))
 }
 
-/// CPU time the calling thread has used so far.
-fn thread_cpu_time() -> Duration {
+/// How hard a thread worked: CPU time and voluntary context switches.
+#[derive(Debug, Clone, Copy)]
+struct Effort {
+    cpu: Duration,
+    wakeups: i64,
+}
+
+/// Another thread's [`Effort`] so far, or `None` once it has ended.
+fn effort_of(tid: libc::pid_t, clock: libc::clockid_t) -> Option<Effort> {
     let mut now = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
     };
-    // SAFETY: `now` is a valid out-pointer.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &raw mut now) };
-    assert_eq!(rc, 0, "{}", io::Error::last_os_error());
-    Duration::new(now.tv_sec.unsigned_abs(), now.tv_nsec.unsigned_abs() as u32)
+    // SAFETY: `now` is a valid out-pointer; a stale clock id is EINVAL.
+    if unsafe { libc::clock_gettime(clock, &raw mut now) } != 0 {
+        return None;
+    }
+    let status = std::fs::read_to_string(format!("/proc/self/task/{tid}/status")).ok()?;
+    let wakeups = status
+        .lines()
+        .find_map(|line| line.strip_prefix("voluntary_ctxt_switches:"))?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(Effort {
+        cpu: Duration::new(now.tv_sec.unsigned_abs(), now.tv_nsec.unsigned_abs() as u32),
+        wakeups,
+    })
 }
 
-/// Run the pump on its own thread and measure the CPU time it used.
-fn pump_measuring_cpu(
+/// Run the pump on its own thread, let it settle into its wait, measure its
+/// effort over [`WINDOW`], then call `release` (which lets it finish).
+/// `None` when the pump returned before the window ended.
+fn pump_idle_effort(
     reader: RawFd,
     writer: RawFd,
     options: PumpOptions,
-) -> (io::Result<PumpReport>, Duration) {
-    Bounded::spawn("pump", move || {
-        let before = thread_cpu_time();
-        let result = core::pump(reader, writer, options);
-        (result, thread_cpu_time() - before)
-    })
-    .join()
-    .expect("pump thread panicked")
+    release: impl FnOnce(),
+) -> (io::Result<PumpReport>, Option<Effort>) {
+    let (ids_sender, ids) = mpsc::channel();
+    let pumping = Bounded::spawn("pump", move || {
+        let mut clock: libc::clockid_t = 0;
+        // SAFETY: gettid has no preconditions; `clock` is a valid
+        // out-pointer for this thread's CPU-time clock.
+        let (tid, rc) = unsafe {
+            (
+                libc::gettid(),
+                libc::pthread_getcpuclockid(libc::pthread_self(), &raw mut clock),
+            )
+        };
+        assert_eq!(rc, 0);
+        ids_sender.send((tid, clock)).unwrap();
+        core::pump(reader, writer, options)
+    });
+    let (tid, clock) = ids.recv().unwrap();
+    thread::sleep(SETTLE_INTO_WAIT);
+    let before = effort_of(tid, clock);
+    thread::sleep(WINDOW);
+    let after = effort_of(tid, clock);
+    release();
+    let effort = match (before, after) {
+        (Some(b), Some(a)) => Some(Effort {
+            cpu: a.cpu - b.cpu,
+            wakeups: a.wakeups - b.wakeups,
+        }),
+        _ => None,
+    };
+    (pumping.join().expect("pump thread panicked"), effort)
+}
+
+/// A pump that waits in `poll(2)` without a timeout sleeps through the
+/// window: next to no CPU and no wake-ups. Retrying `EAGAIN` in a loop
+/// burns CPU; polling with a short timeout wakes up hundreds of times.
+fn assert_waited_quietly(effort: Option<Effort>, case: &str) {
+    let effort = effort.unwrap_or_else(|| panic!("{case}: the pump returned without waiting"));
+    assert!(
+        effort.cpu < IDLE_CPU_MAX,
+        "{case}: the pump used {:?} of CPU while it should have been waiting",
+        effort.cpu
+    );
+    assert!(
+        effort.wakeups < IDLE_WAKEUPS_MAX,
+        "{case}: the pump woke up {} times while it should have been waiting",
+        effort.wakeups
+    );
 }
 
 /// A pair of connected descriptors of one kind: (read end, write end).
@@ -125,8 +185,6 @@ fn channel(socket: bool) -> (OwnedFd, OwnedFd) {
         make_pipe()
     }
 }
-
-const KINDS: [(bool, &str); 2] = [(false, "pipes"), (true, "sockets")];
 
 // ------------------------------------------------------------ EINTR
 
@@ -160,7 +218,9 @@ fn assert_signals_change_nothing(socket: bool, nonblocking: bool, cancellable: b
         assert_eq!(producer.join().unwrap(), data.len(), "{case}");
         assert!(consumer.join().unwrap() == data, "{case}: bytes differ");
         assert_eq!(report.bytes, data.len() as u64, "{case}");
-        assert!(sent >= 20, "{case}: only {sent} signals were sent");
+        // Tens are sent on an idle machine; a loaded one may run the
+        // signaller rarely, and a few landing in blocked calls suffice.
+        assert!(sent >= 5, "{case}: only {sent} signals were sent");
     }
     assert!(SIGNALS.load(Ordering::Relaxed) > 0, "the handler never ran");
 }
@@ -195,86 +255,91 @@ fn eintr_is_retried_while_cancellable() {
 
 // ------------------------------------------------------------ EAGAIN
 
-/// How long the pump is kept waiting on a non-blocking descriptor.
-const IDLE: Duration = Duration::from_millis(500);
-/// The most CPU time a pump may use while it waits for [`IDLE`]. A pump
-/// that polls uses microseconds; one that retries `EAGAIN` in a loop burns
-/// its whole share of a core, still above this on a heavily loaded machine.
-const IDLE_CPU_MAX: Duration = Duration::from_millis(50);
+/// Time for the pump to reach its wait before the window opens.
+const SETTLE_INTO_WAIT: Duration = Duration::from_millis(100);
+/// The measured wait: nothing can move while it lasts.
+const WINDOW: Duration = Duration::from_millis(300);
+/// The most CPU time a waiting pump may use in the window. Polling uses
+/// microseconds; retrying `EAGAIN` in a loop burns the thread's whole share
+/// of a core, still far above this on a heavily loaded machine.
+const IDLE_CPU_MAX: Duration = Duration::from_millis(30);
+/// The most voluntary context switches in the window: none for a pump
+/// blocked in `poll(2)`, hundreds for one polling with a short timeout.
+const IDLE_WAKEUPS_MAX: i64 = 10;
 
+/// A non-blocking reader with a few bytes and then nothing until its write
+/// end is closed: the pump must sleep in `poll(2)`, not spin on `EAGAIN`.
 fn assert_input_wait_polls(socket: bool, kind: &str) {
-    {
-        for allow_splice in [true, false] {
-            let case = format!("{kind} splice={allow_splice}");
-            let (in_r, in_w) = channel(socket);
-            let (out_r, out_w) = channel(socket);
-            set_nonblocking(in_r.as_raw_fd());
-            // A little, a long pause with nothing to read, a little more.
-            let producer = Bounded::spawn("producer", move || {
-                let head = spawn_producer(in_w, b"early".to_vec(), 5, IDLE);
-                head.join().unwrap()
-            });
-            let consumer = spawn_consumer(out_r, Duration::ZERO);
-            let (result, cpu) =
-                pump_measuring_cpu(in_r.as_raw_fd(), out_w.as_raw_fd(), opts(BUF, allow_splice));
-            drop(out_w);
-            assert_eq!(result.expect("pump failed").bytes, 5, "{case}");
-            assert_eq!(producer.join().unwrap(), 5);
-            assert_eq!(consumer.join().unwrap(), b"early", "{case}");
-            assert!(
-                cpu < IDLE_CPU_MAX,
-                "{case}: the pump used {cpu:?} of CPU waiting {IDLE:?} for input"
-            );
-        }
+    for allow_splice in [true, false] {
+        let case = format!("{kind} splice={allow_splice}");
+        let (in_r, in_w) = channel(socket);
+        let (out_r, out_w) = channel(socket);
+        set_nonblocking(in_r.as_raw_fd());
+        // SAFETY: five bytes from a valid buffer; they fit in any buffer.
+        let rc = unsafe { libc::write(in_w.as_raw_fd(), b"early".as_ptr().cast(), 5) };
+        assert_eq!(rc, 5);
+        let consumer = spawn_consumer(out_r, Duration::ZERO);
+        let (result, effort) = pump_idle_effort(
+            in_r.as_raw_fd(),
+            out_w.as_raw_fd(),
+            opts(BUF, allow_splice),
+            move || drop(in_w),
+        );
+        drop(out_w);
+        assert_eq!(result.expect("pump failed").bytes, 5, "{case}");
+        assert_eq!(consumer.join().unwrap(), b"early", "{case}");
+        assert_waited_quietly(effort, &case);
     }
 }
 
 #[test]
 fn waiting_for_input_on_a_pipe_polls_instead_of_spinning() {
-    assert_input_wait_polls(KINDS[0].0, KINDS[0].1);
+    assert_input_wait_polls(false, "pipes");
 }
 
 #[test]
 fn waiting_for_input_on_a_socket_polls_instead_of_spinning() {
-    assert_input_wait_polls(KINDS[1].0, KINDS[1].1);
+    assert_input_wait_polls(true, "sockets");
 }
 
+/// A non-blocking writer that fills up and stays full until the consumer
+/// is let go: the pump must sleep in `poll(2)`, not spin on `EAGAIN`.
 fn assert_output_wait_polls(socket: bool, kind: &str) {
-    // More than the writer can buffer, and a consumer that starts late.
+    // More than the writer can buffer.
     let data = payload(2 * 1024 * 1024, 72);
-    {
-        for allow_splice in [true, false] {
-            let case = format!("{kind} splice={allow_splice}");
-            let (in_r, in_w) = channel(socket);
-            let (out_r, out_w) = channel(socket);
-            set_nonblocking(out_w.as_raw_fd());
-            let producer = spawn_producer(in_w, data.clone(), data.len(), Duration::ZERO);
-            let consumer = Bounded::spawn("consumer", move || {
-                thread::sleep(IDLE);
-                spawn_consumer(out_r, Duration::ZERO).join().unwrap()
-            });
-            let (result, cpu) =
-                pump_measuring_cpu(in_r.as_raw_fd(), out_w.as_raw_fd(), opts(BUF, allow_splice));
-            drop(out_w);
-            assert_eq!(result.expect("pump failed").bytes, data.len() as u64);
-            assert_eq!(producer.join().unwrap(), data.len());
-            assert!(consumer.join().unwrap() == data, "{case}: bytes differ");
-            assert!(
-                cpu < IDLE_CPU_MAX,
-                "{case}: the pump used {cpu:?} of CPU waiting {IDLE:?} for room"
-            );
-        }
+    for allow_splice in [true, false] {
+        let case = format!("{kind} splice={allow_splice}");
+        let (in_r, in_w) = channel(socket);
+        let (out_r, out_w) = channel(socket);
+        set_nonblocking(out_w.as_raw_fd());
+        let producer = spawn_producer(in_w, data.clone(), data.len(), Duration::ZERO);
+        let (go, wait_for_go) = mpsc::channel::<()>();
+        let consumer = Bounded::spawn("consumer", move || {
+            wait_for_go.recv().unwrap();
+            spawn_consumer(out_r, Duration::ZERO).join().unwrap()
+        });
+        let (result, effort) = pump_idle_effort(
+            in_r.as_raw_fd(),
+            out_w.as_raw_fd(),
+            opts(BUF, allow_splice),
+            move || go.send(()).unwrap(),
+        );
+        drop(out_w);
+        assert_eq!(result.expect("pump failed").bytes, data.len() as u64);
+        assert_eq!(producer.join().unwrap(), data.len());
+        assert!(consumer.join().unwrap() == data, "{case}: bytes differ");
+        assert_waited_quietly(effort, &case);
     }
 }
 
 #[test]
 fn waiting_for_room_on_a_pipe_polls_instead_of_spinning() {
-    assert_output_wait_polls(KINDS[0].0, KINDS[0].1);
+    assert_output_wait_polls(false, "pipes");
 }
 
 #[test]
 fn waiting_for_room_on_a_socket_polls_instead_of_spinning() {
-    assert_output_wait_polls(KINDS[1].0, KINDS[1].1);
+    assert_output_wait_polls(true, "sockets");
 }
 
 // ------------------------------------------------------------ write modes
