@@ -1,0 +1,58 @@
+"""Reading ``cargo test`` output: which Rust tests failed, and why."""
+
+from __future__ import annotations
+
+import re
+
+from mutation.results import Killer
+
+_RUNNING = re.compile(r"^\s*Running (?:unittests )?(\S+)")
+_FAILED = re.compile(r"^test (\S+) \.\.\. FAILED")
+_STDOUT = re.compile(r"^---- (\S+) stdout ----$")
+_PANIC = re.compile(r"panicked at ")
+
+
+def _binary_name(source: str) -> str:
+    """``tests/pump_cancel.rs`` -> ``pump_cancel``; ``src/lib.rs`` -> ``lib``."""
+    return source.rsplit("/", 1)[-1].removesuffix(".rs")
+
+
+def failed_tests(output: str) -> list[Killer]:
+    """Every test that ``cargo test`` reported as FAILED, with its panic message.
+
+    Names are qualified by their test binary (``pump_syscalls::eintr_...``,
+    ``lib::tests::is_available_says_yes``) so that a test is named the same
+    way whichever binary it lives in.
+    """
+    binary = ""
+    failed: dict[str, str] = {}
+    messages: dict[str, str] = {}
+    lines = output.splitlines()
+    current: str | None = None
+    for index, line in enumerate(lines):
+        running = _RUNNING.match(line)
+        if running:
+            binary = _binary_name(running.group(1))
+            current = None
+            continue
+        failure = _FAILED.match(line)
+        if failure:
+            failed[f"{binary}::{failure.group(1)}"] = ""
+            continue
+        header = _STDOUT.match(line)
+        if header:
+            current = f"{binary}::{header.group(1)}"
+            continue
+        if current is not None and _PANIC.search(line) and current not in messages:
+            following = lines[index + 1 : index + 4]
+            text = " ".join(part.strip() for part in following if part.strip())
+            messages[current] = text.split("note: run with")[0].strip() or line.strip()
+    return [
+        Killer(test=name, message=messages.get(name, "test failed"), language="rust")
+        for name in failed
+    ]
+
+
+def test_count(output: str) -> int:
+    """How many tests passed over every ``test result:`` line."""
+    return sum(int(m) for m in re.findall(r"^test result: \w+\. (\d+) passed", output, re.M))
