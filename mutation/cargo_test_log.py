@@ -12,12 +12,20 @@ _STDOUT = re.compile(r"^---- (\S+) stdout ----$")
 _PANIC = re.compile(r"panicked at ")
 
 
-def _binary_name(source: str) -> str:
-    """``tests/pump_cancel.rs`` -> ``pump_cancel``; ``src/lib.rs`` -> ``lib``."""
-    return source.rsplit("/", 1)[-1].removesuffix(".rs")
+def _binary_name(source: str, lib_name: str) -> str:
+    """Name a test binary from cargo's ``Running`` line.
+
+    ``tests/pump/main.rs`` and ``.../deps/pump-f9b6...`` give ``pump``;
+    ``src/lib.rs`` and the library's own ``deps/<lib>-<hash>`` give ``lib``.
+    """
+    path = source.strip("`")
+    if path.endswith("/main.rs"):
+        return path.rsplit("/", 2)[-2]
+    name = re.sub(r"-[0-9a-f]{16}$", "", path.rsplit("/", 1)[-1]).removesuffix(".rs")
+    return "lib" if name in {"lib", lib_name} else name
 
 
-def failed_tests(output: str) -> list[Killer]:
+def failed_tests(output: str, lib_name: str = "_rust_backend_native") -> list[Killer]:
     """Every test that ``cargo test`` reported as FAILED, with its panic message.
 
     Names are qualified by their test binary (``pump_syscalls::eintr_...``,
@@ -32,7 +40,7 @@ def failed_tests(output: str) -> list[Killer]:
     for index, line in enumerate(lines):
         running = _RUNNING.match(line)
         if running:
-            binary = _binary_name(running.group(1))
+            binary = _binary_name(running.group(1), lib_name)
             current = None
             continue
         failure = _FAILED.match(line)
