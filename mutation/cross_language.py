@@ -65,7 +65,22 @@ class PythonBench:
         for built in (workspace / "cuprum").glob(f"{_MODULE}*"):
             built.unlink()
         crate_copy = scratch / "xl-crate"
-        shutil.copytree(crate, crate_copy, ignore=shutil.ignore_patterns("target", "mutants.out*"))
+        shutil.copytree(
+            crate,
+            crate_copy,
+            ignore=shutil.ignore_patterns("target", "mutants.out*"),
+            copy_function=shutil.copyfile,  # fresh times: see rust_runs.copy_crate
+        )
+        # The scratch crate builds only the rlib; the extension needs both.
+        manifest = crate_copy / "Cargo.toml"
+        manifest.write_text(
+            manifest.read_text(encoding="utf-8").replace(
+                'crate-type = ["rlib"]', 'crate-type = ["cdylib", "rlib"]'
+            ),
+            encoding="utf-8",
+        )
+        if target_cache.is_dir():
+            shutil.copytree(target_cache, crate_copy / "target", symlinks=True)
         return cls(workspace=workspace, crate=crate_copy, tests=tests)
 
     def build(self, file: str, text: str | None) -> str | None:

@@ -37,12 +37,15 @@ def copy_crate(
     there is one, so that only the crate itself is compiled again.
     """
     dest.mkdir(parents=True, exist_ok=True)
+    # Fresh modification times (copyfile, not copy2): a kept build directory
+    # may hold a build of the last mutant, which cargo must not take for a
+    # build of these sources.
     for entry in _CRATE_ENTRIES:
         source = crate / entry
         if source.is_dir():
-            shutil.copytree(source, dest / entry)
+            shutil.copytree(source, dest / entry, copy_function=shutil.copyfile)
         elif source.exists():
-            shutil.copy2(source, dest / entry)
+            shutil.copyfile(source, dest / entry)
     manifest = dest / "Cargo.toml"
     text = manifest.read_text(encoding="utf-8")
     manifest.write_text(_CRATE_TYPE.sub('crate-type = ["rlib"]', text), encoding="utf-8")
@@ -94,11 +97,14 @@ def cargo_test(crate: pathlib.Path, *, timeout: float) -> CargoTestRun:
     if build.returncode != 0:
         return CargoTestRun("unviable", [], time.monotonic() - started, build.stderr)
     try:
+        # One stream: cargo's "Running <binary>" lines (stderr) must stay
+        # next to the results they name (stdout).
         completed = subprocess.run(
             ["cargo", "test", "--no-fail-fast"],
             cwd=crate,
             env=test_env(),
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
             text=True,
             check=False,
             timeout=timeout,
@@ -106,7 +112,7 @@ def cargo_test(crate: pathlib.Path, *, timeout: float) -> CargoTestRun:
     except subprocess.TimeoutExpired as exc:
         output = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else ""
         return CargoTestRun("timeout", [], time.monotonic() - started, output)
-    output = completed.stdout + completed.stderr
+    output = completed.stdout
     killers = failed_tests(output)
     if completed.returncode == 0:
         outcome = "passed"

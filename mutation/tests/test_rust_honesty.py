@@ -15,13 +15,35 @@ import json
 import os
 import pathlib
 import shutil
+import signal
 import subprocess
 import sys
+import types
+from collections.abc import Iterator
 
 import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 TOOLS = REPO / ".cargo-tools" / "bin"
+LIMIT_SECONDS = 900
+
+
+def _too_long(signum: int, frame: types.FrameType | None) -> None:
+    del signum, frame
+    msg = f"a Rust honesty test exceeded {LIMIT_SECONDS} s"
+    raise TimeoutError(msg)
+
+
+@pytest.fixture(autouse=True)
+def per_test_limit() -> Iterator[None]:
+    """Replace the suite's 30 s bound: these tests build and mutate crates."""
+    previous = signal.signal(signal.SIGALRM, _too_long)
+    signal.alarm(LIMIT_SECONDS)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _require_tools() -> None:
