@@ -47,6 +47,8 @@ def per_test_limit() -> Iterator[None]:
 
 
 def _require_tools() -> None:
+    if os.environ.get("CUPRUM_EXPECT_NATIVE") == "absent":
+        pytest.skip("builds crates: runs once, in the with-extension run (make test-native)")
     found = (TOOLS / "cargo-mutants").is_file() or shutil.which("cargo-mutants")
     if shutil.which("cargo") and found:
         return
@@ -237,8 +239,6 @@ def _project_without_available_test(tmp_path: pathlib.Path) -> pathlib.Path:
 
 def test_mutant_cargo_test_misses_is_killed_by_a_python_test(tmp_path: pathlib.Path) -> None:
     _require_tools()
-    if os.environ.get("CUPRUM_EXPECT_NATIVE") == "absent":
-        pytest.skip("builds the extension: runs in the with-extension run")
     root = _project_without_available_test(tmp_path)
     run = _phase(root, "--only", r"replace is_available -> bool with false")
     output = run.stdout + run.stderr
