@@ -22,6 +22,14 @@ from mutation.rust_config import SECTION, RustConfig
 from mutation.rust_source import find_function, function_at, function_digest, functions
 
 _PY_HELPERS = ("tests/helpers", "conftest.py")
+VERDICT_SETTINGS = (
+    "crate",
+    "sources",
+    "python_tests",
+    "timeout_multiplier",
+    "minimum_timeout",
+    "cross_language",
+)
 
 
 def _files(root: pathlib.Path, entry: str) -> list[pathlib.Path]:
@@ -71,7 +79,10 @@ def tests_digest(config: RustConfig) -> str:
     parser = configparser.ConfigParser()
     parser.read(config.root / "setup.cfg")
     section = dict(parser[SECTION]) if parser.has_section(SECTION) else {}
-    digest.update(repr(sorted(section.items())).encode())
+    # Only the settings that can change a verdict; gates, paths of outputs
+    # and parallelism do not.
+    judged = {key: section.get(key, "") for key in VERDICT_SETTINGS}
+    digest.update(repr(sorted(judged.items())).encode())
     crate = config.crate
     entries = [
         f"{crate}/tests",

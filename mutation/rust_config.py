@@ -26,6 +26,8 @@ class RustConfig:
         Its mutated source files, relative to the project root.
     catalogue
         The Rust must-kill catalogue (TOML).
+    excused
+        The Rust equivalent mutants excused with a reason (TOML; optional).
     python_tests
         The Python tests that drive the pump, run against every Rust mutant
         the crate's own tests miss (cross-language kills).
@@ -49,6 +51,7 @@ class RustConfig:
     crate: str
     sources: tuple[str, ...]
     catalogue: str
+    excused: str
     python_tests: tuple[str, ...]
     results: str
     rust_score_min: float
@@ -119,6 +122,7 @@ def load_rust_config(root: pathlib.Path) -> RustConfig:
         crate=section["crate"].strip(),
         sources=_lines(section["sources"]),
         catalogue=section["catalogue"].strip(),
+        excused=section.get("excused", "mutation/excused_rust.toml").strip(),
         python_tests=_lines(section["python_tests"]),
         results=section["results"].strip(),
         rust_score_min=_number(section, "rust_score_min", "1", 0, 1),

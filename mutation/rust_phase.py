@@ -119,7 +119,7 @@ def run_rust_phase(
     catalogue = load_rust_catalogue(root / config.catalogue, config.sources)
     texts = {source: (root / source).read_text(encoding="utf-8") for source in config.sources}
     applied = {m.id: apply_rust_mutant(m, texts[m.file]) for m in catalogue}
-    excused = load_rust_excused(root / "mutation/excused_rust.toml")
+    excused = load_rust_excused(root / config.excused)
     digest = tests_digest(config)
     functions = source_functions(config)
     cache = {} if force else _load_cache(cache_path(config, shard))
@@ -131,7 +131,7 @@ def run_rust_phase(
     if fresh and whole and cache.get("functions") == functions:
         # Nothing a verdict depends on changed: no cargo, no build.
         mutants = [dataclasses.replace(m) for m in cached.values()]
-        _finish(mutants, excused)
+        _finish(mutants, excused, config.excused)
         phases["reuse"] = round(time.monotonic() - started, 3)
         progress(f"rust phase: all {len(mutants)} mutants re-used (nothing changed)")
         return PhaseRun(mutants, len(mutants), 0, phases, cache)
@@ -226,13 +226,13 @@ def run_rust_phase(
         "complete": all(m.status != "not_run" for m in mutants),
         "mutants": kept,
     }
-    _finish(mutants, excused)
+    _finish(mutants, excused, config.excused)
     phases["total"] = round(time.monotonic() - started, 3)
     return PhaseRun(mutants, reused, len(to_run) + len(cat_to_run), phases, new_cache)
 
 
-def _finish(mutants: list[MutantResult], excused: list[tuple[str, str, str]]) -> None:
-    apply_excuses(mutants, excused, "mutation/excused_rust.toml")
+def _finish(mutants: list[MutantResult], excused: list[tuple[str, str, str]], path: str) -> None:
+    apply_excuses(mutants, excused, path)
     mutants.sort(
         key=lambda m: (m.origin != "catalogue", m.file, m.line_start, m.column_start, m.id)
     )
