@@ -243,7 +243,7 @@ def test_mutant_cargo_test_misses_is_killed_by_a_python_test(tmp_path: pathlib.P
     run = _phase(root, "--only", r"replace is_available -> bool with false")
     output = run.stdout + run.stderr
     assert "cross-language kill:" in run.stdout, output
-    mutants = _results(root)["mutants"]
+    mutants = _results(root, "mutation/results/rust.json")["mutants"]
     mutant = next(
         m
         for m in mutants  # type: ignore[attr-defined]
