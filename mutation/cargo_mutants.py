@@ -202,6 +202,9 @@ def read_outcomes(
         result.duration = round(
             sum(phase.get("duration", 0.0) for phase in outcome.get("phase_results", [])), 3
         )
+        diff_path = outcome.get("diff_path")
+        if not result.diff and diff_path and (out_dir / diff_path).exists():
+            result.diff = (out_dir / diff_path).read_text(encoding="utf-8", errors="replace")
         log_path = outcome.get("log_path")
         log = (out_dir / log_path).read_text(encoding="utf-8", errors="replace") if log_path else ""
         if result.status == "killed":

@@ -10,6 +10,7 @@ _RUNNING = re.compile(r"^\s*Running (?:unittests )?(\S+)")
 _FAILED = re.compile(r"^test (\S+) \.\.\. FAILED")
 _STDOUT = re.compile(r"^---- (\S+) stdout ----$")
 _PANIC = re.compile(r"panicked at ")
+_CRASHED = re.compile(r"process didn't exit successfully: `([^`]+)` \((.+)\)")
 
 
 def _binary_name(source: str, lib_name: str) -> str:
@@ -55,10 +56,23 @@ def failed_tests(output: str, lib_name: str = "_rust_backend_native") -> list[Ki
             following = lines[index + 1 : index + 4]
             text = " ".join(part.strip() for part in following if part.strip())
             messages[current] = text.split("note: run with")[0].strip() or line.strip()
-    return [
+    killers = [
         Killer(test=name, message=messages.get(name, "test failed"), language="rust")
         for name in failed
     ]
+    # A test binary that died (a signal, an abort on a closed descriptor)
+    # without naming a failed test: the binary itself is the killer.
+    for crash in _CRASHED.finditer(output):
+        crashed = _binary_name(crash.group(1).split(" ", 1)[0], lib_name)
+        if not any(k.test.startswith(f"{crashed}::") for k in killers):
+            killers.append(
+                Killer(
+                    test=f"{crashed} (test binary)",
+                    message=f"the test binary did not exit successfully ({crash.group(2)})",
+                    language="rust",
+                )
+            )
+    return killers
 
 
 def test_count(output: str) -> int:

@@ -50,6 +50,14 @@ def position_free(name: str) -> str:
     return _POSITION.sub(":", name, count=1)
 
 
+def is_excused(mutant: MutantResult, excused: list[tuple[str, str, str]]) -> bool:
+    """Whether an excuse entry matches ``mutant`` (position-free name and diff)."""
+    return mutant.origin == "cargo-mutants" and any(
+        position_free(mutant.id) == name and contains in mutant.diff
+        for name, _, contains in excused
+    )
+
+
 def apply_excuses(
     mutants: list[MutantResult], excused: list[tuple[str, str, str]], path: str
 ) -> None:

@@ -23,7 +23,7 @@ from mutation.results import Killer, MutantResult
 from mutation.rust_cache import catalogue_key, listed_key, shard_of, source_functions, tests_digest
 from mutation.rust_catalogue import apply_rust_mutant, catalogue_result, load_rust_catalogue
 from mutation.rust_config import RustConfig
-from mutation.rust_gates import NOT_KILLED, apply_excuses, load_rust_excused
+from mutation.rust_gates import NOT_KILLED, apply_excuses, is_excused, load_rust_excused
 from mutation.rust_runs import baseline, copy_crate, save_target, with_source
 from mutation.workspace import scratch_directory
 
@@ -171,6 +171,10 @@ def run_rust_phase(
                 results[entry.id] = _relocate(old, new)
             else:
                 cat_to_run.append(entry)
+        # A stale excuse stops the run now, not after every mutant has run.
+        apply_excuses(
+            [cm.to_result(m, f"{config.crate}/") for m in listed], excused, config.excused
+        )
         reused = sum(1 for r in results.values() if r.status != "not_run")
         progress(
             f"rust phase: {len(listed)} cargo-mutants mutants, {len(catalogue)} catalogue; "
@@ -195,7 +199,9 @@ def run_rust_phase(
                     minimum_timeout=config.minimum_timeout,
                 )
                 crate_texts = {config.crate_relative(s): t for s, t in texts.items()}
+                by_name = {m["name"]: m for m in listed}
                 for result in cm.read_outcomes(out, f"{config.crate}/", crate_texts):
+                    result.diff = result.diff or str(by_name.get(result.id, {}).get("diff", ""))
                     results[result.id] = result
                 phases["cargo-mutants"] = round(time.monotonic() - mark, 3)
             mark = time.monotonic()
@@ -208,7 +214,9 @@ def run_rust_phase(
             newly = [results[n] for n in to_run] + [results[e.id] for e in cat_to_run]
             if config.cross_language:
                 mark = time.monotonic()
-                _cross_language(newly, listed, catalogue, applied, crate, scratch, config, progress)
+                _cross_language(
+                    newly, listed, catalogue, applied, crate, scratch, config, excused, progress
+                )
                 phases["cross-language"] = round(time.monotonic() - mark, 3)
             save_target(crate, root / TARGET_CACHE)
         mutants = list(results.values())
@@ -272,10 +280,13 @@ def _cross_language(
     crate: pathlib.Path,
     scratch: pathlib.Path,
     config: RustConfig,
+    excused: list[tuple[str, str, str]],
     progress: Progress,
 ) -> None:
     """Run the Python pump tests against every mutant ``cargo test`` missed."""
-    missed = [m for m in newly if m.status in NOT_KILLED]
+    # Excused mutants are equivalent (reasoned in the excuses file): no
+    # Python test can kill them either, and each would cost a full run.
+    missed = [m for m in newly if m.status in NOT_KILLED and not is_excused(m, excused)]
     if not missed:
         return
     by_name = {str(m["name"]): m for m in listed}

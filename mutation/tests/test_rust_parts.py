@@ -123,6 +123,24 @@ def test_failed_tests_are_named_by_binary_with_their_panic_message() -> None:
     assert failed_tests("test result: ok. 3 passed; 0 failed") == []
 
 
+def test_a_crashed_test_binary_is_named_as_the_killer() -> None:
+    output = (
+        "     Running tests/pump/main.rs (target/debug/deps/pump-f9b68287878bf5df)\n"
+        "running 45 tests\n"
+        "error: test failed, to rerun pass `--test pump`\n"
+        "Caused by:\n"
+        "  process didn't exit successfully: `/t/target/debug/deps/pump-f9b68287878bf5df`"
+        " (signal: 6, SIGABRT: process abort signal)\n"
+    )
+    assert failed_tests(output) == [
+        Killer(
+            "pump (test binary)",
+            "the test binary did not exit successfully (signal: 6, SIGABRT: process abort signal)",
+            "rust",
+        )
+    ]
+
+
 def _entry(find: str, function: str) -> CatalogueMutant:
     return CatalogueMutant(
         id="plus-two",

@@ -73,12 +73,24 @@ impl<T: Send + 'static> Bounded<T> {
                 Err(panic) => Err(panic),
                 Ok(()) => unreachable!("the step sends its value before it ends"),
             },
-            Err(mpsc::RecvTimeoutError::Timeout) => panic!(
-                "{} still running {deadline:?} later: the pump hangs",
-                self.what
-            ),
+            Err(mpsc::RecvTimeoutError::Timeout) => hung(self.what, deadline),
         }
     }
+}
+
+/// Fail the whole test binary at once: `what` is still running past its
+/// deadline, so the pump hangs.
+///
+/// A panic would fail only this test and leave the hung (perhaps spinning)
+/// pump thread behind, while every other test waits out its own deadline
+/// beside it; one hung step is verdict enough. The lines printed follow
+/// `cargo test`'s own format, so the failing test is still named.
+fn hung(what: &str, deadline: Duration) -> ! {
+    let test = thread::current().name().unwrap_or("unknown").to_owned();
+    println!("\ntest {test} ... FAILED\n\nfailures:\n\n---- {test} stdout ----");
+    println!("thread '{test}' panicked at the deadline:");
+    println!("{what} still running {deadline:?} later: the pump hangs\n");
+    std::process::exit(101);
 }
 
 /// [`core::pump`] on its own thread, failing the test past [`DEADLINE`].
@@ -350,4 +362,14 @@ pub fn cancel_and_join(
 pub fn assert_cancel_untouched(cancel_r: &OwnedFd) {
     assert!(fd_is_open(cancel_r.as_raw_fd()));
     assert_eq!(drain_now(cancel_r.as_raw_fd()), b"x");
+}
+
+/// A pair of connected descriptors of one kind: (read end, write end).
+pub fn channel(socket: bool) -> (OwnedFd, OwnedFd) {
+    if socket {
+        let (a, b) = std::os::unix::net::UnixStream::pair().expect("socketpair");
+        (OwnedFd::from(a), OwnedFd::from(b))
+    } else {
+        make_pipe()
+    }
 }

@@ -8,4 +8,6 @@
 mod cancel;
 mod common;
 mod delivery;
+mod errors;
+mod signals;
 mod syscalls;

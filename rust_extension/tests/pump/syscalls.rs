@@ -1,94 +1,21 @@
-//! How the pump drives its system calls: `EINTR` retried on every path,
-//! `EAGAIN` waited out with `poll(2)` instead of spinning, the write mode
-//! chosen for a non-blocking writer, and no byte lost when a direct splice
-//! is cancelled.
-//!
-//! Each test drives the real pump over real descriptors; the signals are
-//! real signals sent to the pump's own thread.
+//! How the pump drives its system calls: `EAGAIN` waited out with
+//! `poll(2)` instead of spinning, the write mode chosen for a non-blocking
+//! writer, and no byte lost when a direct splice is cancelled.
 
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Mutex, Once};
+use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
 use super::common::{
-    cancel_and_join, cancel_opts, drain_now, make_pipe, opts, payload, set_nonblocking,
+    cancel_and_join, cancel_opts, channel, drain_now, make_pipe, opts, payload, set_nonblocking,
     spawn_consumer, spawn_producer, spawn_pump, write_byte, Bounded, BUF,
 };
 use _rust_backend_native::pump::{self as core, PumpOptions, PumpReport};
 
 // ------------------------------------------------------------ helpers
-
-/// Signals delivered to any pump thread so far (all tests together).
-static SIGNALS: AtomicUsize = AtomicUsize::new(0);
-
-extern "C" fn count_signal(_: libc::c_int) {
-    SIGNALS.fetch_add(1, Ordering::Relaxed);
-}
-
-/// Handle `SIGUSR1` without `SA_RESTART`, so a signal that lands while the
-/// pump is blocked in `read`, `write`, `splice` or `poll` makes that call
-/// fail with `EINTR`. Only the pump threads of these tests get `SIGUSR1`.
-fn install_interrupting_handler() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        // SAFETY: an all-zero sigaction is valid; the handler only touches
-        // an atomic, which is async-signal-safe.
-        unsafe {
-            let mut action: libc::sigaction = std::mem::zeroed();
-            action.sa_sigaction = count_signal as *const () as libc::sighandler_t;
-            action.sa_flags = 0;
-            libc::sigemptyset(&raw mut action.sa_mask);
-            let rc = libc::sigaction(libc::SIGUSR1, &raw const action, std::ptr::null_mut());
-            assert_eq!(rc, 0, "{}", io::Error::last_os_error());
-        }
-    });
-}
-
-/// Run the pump on its own thread while another thread sends it `SIGUSR1`
-/// every 200 µs until it returns. Returns its result and how many signals
-/// were sent.
-fn pump_under_signals(
-    reader: RawFd,
-    writer: RawFd,
-    options: PumpOptions,
-) -> (io::Result<PumpReport>, usize) {
-    install_interrupting_handler();
-    // `running` is cleared by the pump thread under the lock, so the
-    // signaller never targets a thread that has ended.
-    let running = Arc::new(Mutex::new(true));
-    let (tid_sender, tid_receiver) = mpsc::channel::<libc::pthread_t>();
-    let pump_running = Arc::clone(&running);
-    let pumping = Bounded::spawn("pump", move || {
-        // SAFETY: pthread_self has no preconditions.
-        tid_sender.send(unsafe { libc::pthread_self() }).unwrap();
-        let result = core::pump(reader, writer, options);
-        *pump_running.lock().unwrap() = false;
-        result
-    });
-    let tid = tid_receiver.recv().unwrap();
-    let signaller = Bounded::spawn("signaller", move || {
-        let mut sent = 0usize;
-        loop {
-            {
-                let alive = running.lock().unwrap();
-                if !*alive {
-                    return sent;
-                }
-                // SAFETY: the thread is alive while `running` is true.
-                assert_eq!(unsafe { libc::pthread_kill(tid, libc::SIGUSR1) }, 0);
-            }
-            sent += 1;
-            thread::sleep(Duration::from_micros(200));
-        }
-    });
-    let result = pumping.join().expect("pump thread panicked");
-    (result, signaller.join().expect("signaller panicked"))
-}
-
 /// How hard a thread worked: CPU time and voluntary context switches.
 #[derive(Debug, Clone, Copy)]
 struct Effort {
@@ -174,83 +101,6 @@ fn assert_waited_quietly(effort: Option<Effort>, case: &str) {
         "{case}: the pump woke up {} times while it should have been waiting",
         effort.wakeups
     );
-}
-
-/// A pair of connected descriptors of one kind: (read end, write end).
-fn channel(socket: bool) -> (OwnedFd, OwnedFd) {
-    if socket {
-        let (a, b) = UnixStream::pair().expect("socketpair");
-        (OwnedFd::from(a), OwnedFd::from(b))
-    } else {
-        make_pipe()
-    }
-}
-
-// ------------------------------------------------------------ EINTR
-
-/// Move `data` from `reader` kind to `writer` kind while the pump thread is
-/// showered with signals; a slow producer and consumer keep it blocked in
-/// every kind of call. Every byte must arrive and the pump must not fail.
-fn assert_signals_change_nothing(socket: bool, nonblocking: bool, cancellable: bool) {
-    let data = payload(300_000, 71);
-    let (cancel_r, _cancel_w) = make_pipe();
-    for allow_splice in [true, false] {
-        let case = format!(
-            "socket={socket} nonblocking={nonblocking} cancellable={cancellable} \
-             splice={allow_splice}"
-        );
-        let (in_r, in_w) = channel(socket);
-        let (out_r, out_w) = channel(socket);
-        if nonblocking {
-            set_nonblocking(in_r.as_raw_fd());
-            set_nonblocking(out_w.as_raw_fd());
-        }
-        let producer = spawn_producer(in_w, data.clone(), 4093, Duration::from_millis(1));
-        let consumer = spawn_consumer(out_r, Duration::from_micros(300));
-        let options = if cancellable {
-            cancel_opts(allow_splice, &cancel_r)
-        } else {
-            opts(BUF, allow_splice)
-        };
-        let (result, sent) = pump_under_signals(in_r.as_raw_fd(), out_w.as_raw_fd(), options);
-        drop(out_w);
-        let report = result.unwrap_or_else(|err| panic!("{case}: pump failed: {err}"));
-        assert_eq!(producer.join().unwrap(), data.len(), "{case}");
-        assert!(consumer.join().unwrap() == data, "{case}: bytes differ");
-        assert_eq!(report.bytes, data.len() as u64, "{case}");
-        // Tens are sent on an idle machine; a loaded one may run the
-        // signaller rarely, and a few landing in blocked calls suffice.
-        assert!(sent >= 5, "{case}: only {sent} signals were sent");
-    }
-    assert!(SIGNALS.load(Ordering::Relaxed) > 0, "the handler never ran");
-}
-
-#[test]
-fn eintr_is_retried_with_blocking_pipes() {
-    assert_signals_change_nothing(false, false, false);
-}
-
-#[test]
-fn eintr_is_retried_with_nonblocking_pipes() {
-    assert_signals_change_nothing(false, true, false);
-}
-
-#[test]
-fn eintr_is_retried_with_blocking_sockets() {
-    // Neither end a pipe: the fill and drain splices of the private pipe.
-    assert_signals_change_nothing(true, false, false);
-}
-
-#[test]
-fn eintr_is_retried_with_nonblocking_sockets() {
-    assert_signals_change_nothing(true, true, false);
-}
-
-#[test]
-fn eintr_is_retried_while_cancellable() {
-    for socket in [false, true] {
-        assert_signals_change_nothing(socket, false, true);
-    }
 }
 
 // ------------------------------------------------------------ EAGAIN
@@ -379,40 +229,86 @@ fn set_pipe_size(fd: RawFd, len: usize) {
     assert!(rc >= size, "{}", io::Error::last_os_error());
 }
 
+/// Cancel a splicing pump blocked on a full writer and check that every
+/// byte is either delivered or still in the reader.
+fn assert_cancel_loses_nothing(reader_socket: bool, writer_socket: bool, nonblocking: bool) {
+    let data = payload(256 * 1024, 74);
+    let case = format!(
+        "reader_socket={reader_socket} writer_socket={writer_socket} nonblocking={nonblocking}"
+    );
+    let (in_r, in_w) = channel(reader_socket);
+    let (out_r, out_w) = channel(writer_socket);
+    let (cancel_r, cancel_w) = make_pipe();
+    if writer_socket {
+        // A small send buffer, so that the writer fills up long before the
+        // payload is through.
+        let size: libc::c_int = 16 * 1024;
+        // SAFETY: a valid socket and a correctly sized option value.
+        let rc = unsafe {
+            libc::setsockopt(
+                out_w.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_SNDBUF,
+                (&raw const size).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        assert_eq!(rc, 0, "{}", io::Error::last_os_error());
+    }
+    if !reader_socket {
+        set_pipe_size(in_w.as_raw_fd(), data.len());
+    }
+    // The whole payload waits in the reader (a socket pair buffers it too);
+    // the write end stays open, so the pump can only stop by cancellation.
+    let mut sent = 0;
+    set_nonblocking(in_w.as_raw_fd());
+    while sent < data.len() {
+        // SAFETY: writes from a valid buffer; EAGAIN only ends the loop.
+        let rc = unsafe {
+            libc::write(
+                in_w.as_raw_fd(),
+                data[sent..].as_ptr().cast(),
+                data.len() - sent,
+            )
+        };
+        if rc <= 0 {
+            break;
+        }
+        sent += rc.unsigned_abs();
+    }
+    let data = &data[..sent];
+    if nonblocking {
+        set_nonblocking(in_r.as_raw_fd());
+        set_nonblocking(out_w.as_raw_fd());
+    }
+    let handle = spawn_pump(
+        in_r.as_raw_fd(),
+        out_w.as_raw_fd(),
+        cancel_opts(true, &cancel_r),
+    );
+    let report = cancel_and_join(handle, || write_byte(&cancel_w));
+    let mut seen = drain_now(out_r.as_raw_fd());
+    assert_eq!(seen.len() as u64, report.bytes, "{case}");
+    assert!(
+        report.bytes > 0 && report.bytes < sent as u64,
+        "{case}: {report:?}"
+    );
+    assert_eq!(report.spliced_bytes, report.bytes, "{case}: {report:?}");
+    seen.extend(drain_now(in_r.as_raw_fd()));
+    assert_eq!(seen.len(), sent, "{case}: bytes lost");
+    assert!(seen == data, "{case}: bytes reordered");
+    drop(in_w);
+}
+
 #[test]
 fn cancelled_direct_splice_leaves_unsent_bytes_in_the_reader() {
     // With a pipe at either end the pump splices straight from reader to
     // writer: a byte is either delivered or still in the reader, so even a
     // cancelled pump loses nothing (unlike the private-pipe path).
-    let data = payload(256 * 1024, 74);
     for nonblocking in [false, true] {
-        let (in_r, in_w) = make_pipe();
-        let (out_r, out_w) = make_pipe();
-        let (cancel_r, cancel_w) = make_pipe();
-        set_pipe_size(in_w.as_raw_fd(), data.len());
-        // SAFETY: writes from a valid buffer; the pipe has room for it all.
-        let rc = unsafe { libc::write(in_w.as_raw_fd(), data.as_ptr().cast(), data.len()) };
-        assert_eq!(rc.unsigned_abs(), data.len());
-        if nonblocking {
-            set_nonblocking(in_r.as_raw_fd());
-            set_nonblocking(out_w.as_raw_fd());
-        }
-        let handle = spawn_pump(
-            in_r.as_raw_fd(),
-            out_w.as_raw_fd(),
-            cancel_opts(true, &cancel_r),
-        );
-        let report = cancel_and_join(handle, || write_byte(&cancel_w));
-        let mut seen = drain_now(out_r.as_raw_fd());
-        assert_eq!(seen.len() as u64, report.bytes, "nonblocking={nonblocking}");
-        assert!(report.bytes > 0 && report.bytes < data.len() as u64);
-        seen.extend(drain_now(in_r.as_raw_fd()));
-        assert_eq!(
-            seen.len(),
-            data.len(),
-            "nonblocking={nonblocking}: bytes lost"
-        );
-        assert!(seen == data, "nonblocking={nonblocking}: bytes reordered");
-        drop(in_w);
+        assert_cancel_loses_nothing(false, false, nonblocking);
     }
+    // Pipe to socket, socket to pipe: still direct.
+    assert_cancel_loses_nothing(false, true, true);
+    assert_cancel_loses_nothing(true, false, false);
 }
