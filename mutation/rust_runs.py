@@ -134,7 +134,8 @@ def baseline(crate: pathlib.Path) -> float:
     for _ in range(2):
         run = cargo_test(crate, timeout=1800)
         if run.outcome != "passed":
-            names = ", ".join(k.test for k in run.killers[:5]) or run.output.strip()[-500:]
+            names = "; ".join(f"{k.test}: {k.message}" for k in run.killers[:5])
+            names = names or run.output.strip()[-500:]
             msg = f"the crate's tests fail without any mutant ({run.outcome}): {names}"
             raise BaselineFailedError(msg)
     return run.duration
