@@ -1,7 +1,8 @@
 """Throughput benchmark: direct kernel pipe versus cuprum's stream backends.
 
-For a 2-stage pipeline (``head -c N /dev/zero | wc -c``) and a 3-stage one
-(``head -c N /dev/zero | cat | wc -c``) this measures, in one run:
+For a 2-stage pipeline (``head -c N /dev/zero | wc -c``), a 3-stage one
+(``head -c N /dev/zero | cat | wc -c``) and a 16-stage one (14 ``cat``
+stages in the middle) this measures, in one run:
 
 (a) a direct kernel pipe between the processes (``subprocess.Popen`` with the
     stdout of one stage wired to the stdin of the next; no parent pump);
@@ -9,10 +10,13 @@ For a 2-stage pipeline (``head -c N /dev/zero | wc -c``) and a 3-stage one
 (c) cuprum with ``CUPRUM_STREAM_BACKEND=rust`` (skipped, with a note, when the
     native extension is not built).
 
-Each figure is the best of ``--repeat`` runs, and every run checks that
-``wc -c`` reports exactly ``N`` bytes (a wrong result fails the benchmark).
-The targets (Rust >= 0.9x and Python >= 0.5x of the direct pipe) are
-informative only.
+The pathways take turns within each of ``--repeat`` rounds, so a change in
+the machine's load hits them alike; each figure is the median of its runs,
+and every run checks that ``wc -c`` reports exactly ``N`` bytes (a wrong
+result fails the benchmark). The targets (Rust >= 0.9x and Python >= 0.5x
+of the direct pipe, for 2 and 3 stages) are informative only; the 16-stage
+row has none. The load average before and after is printed and recorded,
+because the machine may be shared.
 
 It also measures the parent's peak RSS growth while pumping
 ``--rss-gigabytes`` GiB through ``head -c | cat | wc -c`` with each cuprum
@@ -28,14 +32,18 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
+import inspect
 import json
 import os
 import pathlib
 import platform
 import resource
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import typing as typ
 
@@ -47,11 +55,17 @@ BACKENDS: tuple[str, ...] = ("python", "rust")
 TARGETS: dict[str, float] = {"rust": 0.9, "python": 0.5}
 RSS_LIMIT_MIB = 64.0
 DEFAULT_OUT = pathlib.Path(__file__).resolve().parent / "results" / "throughput.json"
-PIPELINES: tuple[str, ...] = ("2-stage", "3-stage")
+PIPELINE_STAGES: dict[str, int] = {"2-stage": 2, "3-stage": 3, "16-stage": 16}
+PIPELINES: tuple[str, ...] = tuple(PIPELINE_STAGES)
 PIPELINE_TEXT: dict[str, str] = {
     "2-stage": "head -c N /dev/zero | wc -c",
     "3-stage": "head -c N /dev/zero | cat | wc -c",
+    "16-stage": "head -c N /dev/zero | cat (x14) | wc -c",
 }
+STDIN_CASE = "stdin"
+PIPELINE_TEXT[STDIN_CASE] = "cat < FILE | wc -c (cuprum: stdin=FILE)"
+TARGETED: frozenset[str] = frozenset({"2-stage", "3-stage"})
+"""Pipelines the throughput targets apply to (issue 9)."""
 
 
 class BenchmarkError(RuntimeError):
@@ -89,8 +103,7 @@ def _check_count(output: bytes | str, expected: int, label: str) -> None:
 def _stage_argv(stages: int, nbytes: int) -> list[list[str]]:
     """Return the argv of each stage of the ``stages``-stage pipeline."""
     head = ["head", "-c", str(nbytes), "/dev/zero"]
-    middle = [["cat"]] if stages == 3 else []
-    return [head, *middle, ["wc", "-c"]]
+    return [head, *(["cat"] for _ in range(stages - 2)), ["wc", "-c"]]
 
 
 def run_direct(stages: int, nbytes: int) -> float:
@@ -99,7 +112,7 @@ def run_direct(stages: int, nbytes: int) -> float:
     Parameters
     ----------
     stages
-        2 or 3.
+        Stages in all (at least 2).
     nbytes
         Bytes produced by ``head``.
 
@@ -168,7 +181,7 @@ def run_cuprum(stages: int, nbytes: int, label: str) -> float:
     Parameters
     ----------
     stages
-        2 or 3.
+        Stages in all (at least 2).
     nbytes
         Bytes produced by ``head``.
     label
@@ -179,12 +192,13 @@ def run_cuprum(stages: int, nbytes: int, label: str) -> float:
     float
         Elapsed wall-clock seconds.
     """
-    from cuprum import CAT, HEAD, WC, sh
+    from cuprum import CAT, HEAD, WC, Pipeline, sh
 
-    head = sh.make(HEAD)("-c", str(nbytes), "/dev/zero")
-    wc = sh.make(WC)("-c")
+    pipeline = Pipeline((sh.make(HEAD)("-c", str(nbytes), "/dev/zero"),))
+    for _ in range(stages - 2):
+        pipeline = pipeline | sh.make(CAT)()
+    pipeline = pipeline | sh.make(WC)("-c")
     start = time.perf_counter()
-    pipeline = head | sh.make(CAT)() | wc if stages == 3 else head | wc
     result = pipeline.run_sync()
     elapsed = time.perf_counter() - start
     if not result.ok:
@@ -194,9 +208,113 @@ def run_cuprum(stages: int, nbytes: int, label: str) -> float:
     return elapsed
 
 
-def best_of(repeat: int, func: typ.Callable[[], float]) -> float:
-    """Return the smallest of ``repeat`` timings of ``func``."""
-    return min(func() for _ in range(repeat))
+def median_rates(
+    repeat: int, nbytes: int, runners: dict[str, typ.Callable[[], float]]
+) -> dict[str, float]:
+    """Time every runner ``repeat`` times, in turns; return median MB/s each.
+
+    Parameters
+    ----------
+    repeat
+        Rounds; in each, every runner runs once, in order.
+    nbytes
+        Bytes each run moves.
+    runners
+        Pathway name to a function that runs the pipeline once and returns
+        its elapsed seconds.
+
+    Returns
+    -------
+    dict[str, float]
+        Pathway name to the median throughput in MB/s.
+    """
+    seconds: dict[str, list[float]] = {name: [] for name in runners}
+    for _ in range(repeat):
+        for name, run in runners.items():
+            seconds[name].append(run())
+    return {name: nbytes / MEGABYTE / statistics.median(s) for name, s in seconds.items()}
+
+
+def _run_selected(backend: str, *, stages: int, nbytes: int, label: str) -> float:
+    """Select ``backend``, then run :func:`run_cuprum` once."""
+    select_backend(backend)
+    return run_cuprum(stages, nbytes, label)
+
+
+def stdin_supported() -> bool:
+    """Return whether this cuprum's ``Pipeline.run`` accepts ``stdin=``."""
+    from cuprum import Pipeline
+
+    return "stdin" in inspect.signature(Pipeline.run).parameters
+
+
+@contextlib.contextmanager
+def payload_file(nbytes: int) -> typ.Iterator[pathlib.Path]:
+    """Write an ``nbytes`` file of zeros for the stdin row; remove it after."""
+    chunk = bytes(MIB)
+    with tempfile.TemporaryDirectory(prefix="cuprum-bench-") as directory:
+        path = pathlib.Path(directory) / "payload.bin"
+        with path.open("wb") as handle:
+            for start in range(0, nbytes, MIB):
+                handle.write(chunk[: min(MIB, nbytes - start)])
+        yield path
+
+
+def run_direct_stdin(source: pathlib.Path, nbytes: int) -> float:
+    """Time ``cat < source | wc -c`` over a direct kernel pipe."""
+    start = time.perf_counter()
+    with source.open("rb") as stdin:
+        cat = subprocess.Popen(["cat"], stdin=stdin, stdout=subprocess.PIPE)
+    assert cat.stdout is not None
+    wc = subprocess.Popen(["wc", "-c"], stdin=cat.stdout, stdout=subprocess.PIPE)
+    cat.stdout.close()
+    out, _ = wc.communicate()
+    cat.wait()
+    elapsed = time.perf_counter() - start
+    if cat.returncode or wc.returncode:
+        msg = f"direct {STDIN_CASE}: exit codes {[cat.returncode, wc.returncode]}"
+        raise BenchmarkError(msg)
+    _check_count(out, nbytes, f"direct {STDIN_CASE}")
+    return elapsed
+
+
+def _run_selected_stdin(backend: str, *, source: pathlib.Path, nbytes: int, label: str) -> float:
+    """Select ``backend``, then time ``cat | wc -c`` fed ``source`` as stdin."""
+    from cuprum import CAT, WC, sh
+
+    select_backend(backend)
+    pipeline = sh.make(CAT)() | sh.make(WC)("-c")
+    run = typ.cast(typ.Any, pipeline.run_sync)  # stdin= is newer than this script's types
+    start = time.perf_counter()
+    result = run(stdin=source)
+    elapsed = time.perf_counter() - start
+    if not result.ok:
+        msg = f"{label}: pipeline failed at stage {result.failure_index}"
+        raise BenchmarkError(msg)
+    _check_count(result.stdout, nbytes, label)
+    return elapsed
+
+
+def _rows(name: str, nbytes: int, rates: dict[str, float]) -> list[dict[str, typ.Any]]:
+    """One table row per pathway of ``name``, as ratios to the direct pipe."""
+    base = rates["direct"]
+    rows = []
+    for pathway, rate in rates.items():
+        ratio = rate / base
+        target = TARGETS.get(pathway) if name in TARGETED else None
+        rows.append(
+            {
+                "pipeline": name,
+                "command": PIPELINE_TEXT[name],
+                "pathway": pathway if pathway == "direct" else f"cuprum-{pathway}",
+                "seconds": nbytes / MEGABYTE / rate,
+                "mb_per_s": rate,
+                "ratio": ratio,
+                "target": target,
+                "status": None if target is None else ("PASS" if ratio >= target else "MISS"),
+            }
+        )
+    return rows
 
 
 def rss_child(backend: str, nbytes: int) -> int:
@@ -262,7 +380,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Parse the command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--megabytes", type=int, default=500, help="MB per run")
-    parser.add_argument("--repeat", type=int, default=3, help="runs; best kept")
+    parser.add_argument("--repeat", type=int, default=5, help="runs; median kept")
     parser.add_argument("--out", type=pathlib.Path, default=DEFAULT_OUT)
     parser.add_argument("--rss-gigabytes", type=float, default=1.0, help="GiB for the RSS check")
     parser.add_argument(
@@ -285,46 +403,43 @@ def _benchmark(args: argparse.Namespace) -> int:
             "note: Rust extension not built; skipping the rust pathway "
             "(build it with `.venv/bin/python tools/build_native.py`)"
         )
-    print(f"payload {args.megabytes} MB ({nbytes} bytes), best of {repeat}, {os.cpu_count()} CPUs")
+    load_before = os.getloadavg()
+    print(
+        f"payload {args.megabytes} MB ({nbytes} bytes), median of {repeat}, "
+        f"{os.cpu_count()} CPUs, load average {load_before[0]:.2f}"
+    )
 
     rows: list[dict[str, typ.Any]] = []
-    for name in PIPELINES:
-        stages = 2 if name == "2-stage" else 3
-        seconds = best_of(repeat, functools.partial(run_direct, stages, nbytes))
-        base = nbytes / MEGABYTE / seconds
-        rows.append(
-            {
-                "pipeline": name,
-                "command": PIPELINE_TEXT[name],
-                "pathway": "direct",
-                "seconds": seconds,
-                "mb_per_s": base,
-                "ratio": 1.0,
-                "target": None,
-                "status": None,
-            }
+    cases = [
+        (
+            name,
+            functools.partial(run_direct, PIPELINE_STAGES[name], nbytes),
+            functools.partial(_run_selected, stages=PIPELINE_STAGES[name], nbytes=nbytes),
         )
-        for backend in backends:
-            select_backend(backend)
-            label = f"cuprum[{backend}] {name}"
-            seconds = best_of(repeat, functools.partial(run_cuprum, stages, nbytes, label))
-            rate = nbytes / MEGABYTE / seconds
-            ratio = rate / base
-            target = TARGETS[backend]
-            rows.append(
-                {
-                    "pipeline": name,
-                    "command": PIPELINE_TEXT[name],
-                    "pathway": f"cuprum-{backend}",
-                    "seconds": seconds,
-                    "mb_per_s": rate,
-                    "ratio": ratio,
-                    "target": target,
-                    "status": "PASS" if ratio >= target else "MISS",
-                }
+        for name in PIPELINES
+    ]
+    with contextlib.ExitStack() as cleanup:
+        if stdin_supported():
+            source = cleanup.enter_context(payload_file(nbytes))
+            cases.append(
+                (
+                    STDIN_CASE,
+                    functools.partial(run_direct_stdin, source, nbytes),
+                    functools.partial(_run_selected_stdin, source=source, nbytes=nbytes),
+                )
             )
+        else:
+            print(f"note: {STDIN_CASE} row skipped: this cuprum's run() has no stdin= yet")
+        for name, direct, cuprum in cases:
+            runners: dict[str, typ.Callable[[], float]] = {"direct": direct}
+            for backend in backends:
+                label = f"cuprum[{backend}] {name}"
+                runners[backend] = functools.partial(cuprum, backend, label=label)
+            rows.extend(_rows(name, nbytes, median_rates(repeat, nbytes, runners)))
+    load_after = os.getloadavg()
 
     print()
+    print(f"load average after: {load_after[0]:.2f}")
     header = f"{'pipeline':<9} {'pathway':<14} {'MB/s':>9} {'ratio':>7}  target"
     print(header)
     print("-" * len(header))
@@ -359,6 +474,8 @@ def _benchmark(args: argparse.Namespace) -> int:
         "megabytes": args.megabytes,
         "bytes": nbytes,
         "repeat": repeat,
+        "statistic": "median",
+        "load_average": {"before": load_before, "after": load_after},
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "platform": platform.platform(),

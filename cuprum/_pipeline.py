@@ -20,6 +20,7 @@ from cuprum._errors import (
     TimeoutExpired,
 )
 from cuprum._pipeline_streams import _pump_stream_dispatch
+from cuprum._pipes import create_pipe
 from cuprum._streams import OutputSink, abandon_reader, consume_stream
 
 TERMINATE_GRACE_SECONDS = 0.5
@@ -253,7 +254,7 @@ class _PipelineRun:
         pump moves the bytes: a fast stage cannot finish into asyncio's buffer
         and deprive the Rust pump of its descriptor.
         """
-        read_fd, write_fd = os.pipe()
+        read_fd, write_fd = create_pipe()
         try:
             process = await asyncio.create_subprocess_exec(
                 *stage.argv,

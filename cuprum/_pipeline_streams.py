@@ -32,6 +32,7 @@ import contextlib
 import contextvars
 import dataclasses
 import enum
+import functools
 import importlib
 import os
 import select
@@ -39,12 +40,18 @@ import typing as typ
 from collections.abc import Iterator
 
 from cuprum._backend import NATIVE_MODULE_NAME, StreamBackend, get_stream_backend
+from cuprum._hop_threads import run_on_hop_thread
+from cuprum._pipes import PIPE_CAPACITY, enlarge_pipe
 from cuprum._streams import (
     close_writer,
     pump_stream,
     reader_transport,
     take_buffered_bytes,
 )
+
+_CANCEL_SIGNAL = b"\0"
+"""Written to a cancelled hop's ``cancel_fd``: its pump thread returns, and
+the hop task ends only once that thread has closed its descriptors."""
 
 
 class HopPump(enum.Enum):
@@ -154,7 +161,9 @@ def _extract_hop_fds(
 
 
 class _NativePump(typ.Protocol):
-    def __call__(self, reader_fd: int, writer_fd: int, /, *, cancel_fd: int) -> int: ...
+    def __call__(
+        self, reader_fd: int, writer_fd: int, /, *, buffer_size: int, cancel_fd: int
+    ) -> int: ...
 
 
 def _load_native_pump() -> _NativePump:
@@ -174,10 +183,18 @@ def _pump_owned_fds(pump: _NativePump, reader_fd: int, writer_fd: int, cancel_fd
     a stray process may hold open for ever.
     """
     try:
-        return pump(reader_fd, writer_fd, cancel_fd=cancel_fd)
+        # As much per call as a hop pipe holds: fewer system calls and wake-ups.
+        return pump(reader_fd, writer_fd, buffer_size=PIPE_CAPACITY, cancel_fd=cancel_fd)
     finally:
         _close_pair(reader_fd, writer_fd)
         os.close(cancel_fd)
+
+
+def _wait_writable(fd: int) -> None:
+    """Block until ``fd`` can take more bytes (or reports an error)."""
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    poller.poll()
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -187,7 +204,8 @@ def _write_all(fd: int, data: bytes) -> None:
         try:
             written = os.write(fd, view)
         except BlockingIOError:
-            select.select([], [fd], [])
+            # poll, not select: descriptors may exceed FD_SETSIZE (1024).
+            _wait_writable(fd)
             continue
         view = view[written:]
 
@@ -213,21 +231,27 @@ async def _pump_with_rust(
     pumped = 0
     try:
         reader_fd, writer_fd = _dup_pair(fds)
+        enlarge_pipe(writer_fd)  # best effort, like the hop pipe cuprum made
         buffered = take_buffered_bytes(reader)
         try:
             if buffered:
-                await asyncio.to_thread(_write_all, writer_fd, buffered)
+                await run_on_hop_thread(_write_all, writer_fd, buffered)
         except BaseException:
             _close_pair(reader_fd, writer_fd)
             raise
         flushed = len(buffered)
         cancel_read, cancel_write = os.pipe()
         try:
-            pumped = await asyncio.to_thread(
-                _pump_owned_fds, pump, reader_fd, writer_fd, cancel_read
+            pumped = await run_on_hop_thread(
+                _pump_owned_fds,
+                pump,
+                reader_fd,
+                writer_fd,
+                cancel_read,
+                wake=functools.partial(os.write, cancel_write, _CANCEL_SIGNAL),
             )
         finally:
-            # Normally a no-op; if this task was cancelled, the pump wakes up.
+            # Frees the descriptor; if the pump still waits, it wakes up.
             os.close(cancel_write)
     except (BrokenPipeError, ConnectionResetError):
         pass

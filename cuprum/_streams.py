@@ -7,6 +7,8 @@ import codecs
 import contextlib
 import typing as typ
 
+from cuprum._splice_pump import SpliceOutcome, splice_fds, splice_hop
+
 PUMP_CHUNK_SIZE = 65536
 """Bytes requested per read by the Python pump and the consumer."""
 
@@ -82,10 +84,16 @@ async def pump_stream(reader: asyncio.StreamReader, writer: asyncio.StreamWriter
         The number of bytes delivered to ``writer``.
     """
     transport = reader_transport(reader)
+    delivered = 0
+    fds = splice_fds(transport, writer)
+    if transport is not None and fds is not None:
+        spliced = await _pump_by_splice(reader, writer, transport, fds)
+        if not spliced.refused:
+            return spliced.moved
+        delivered = spliced.moved
     if transport is not None:
         # A pipeline hands over its hop readers paused; this pump reads.
         transport.resume_reading()
-    delivered = 0
     try:
         while True:
             chunk = await reader.read(PUMP_CHUNK_SIZE)
@@ -99,6 +107,33 @@ async def pump_stream(reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     finally:
         await close_writer(writer)
     return delivered
+
+
+async def _pump_by_splice(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    transport: asyncio.ReadTransport,
+    fds: tuple[int, int],
+) -> SpliceOutcome:
+    """Run a hop through :func:`~cuprum._splice_pump.splice_hop`.
+
+    The transport is paused first, so asyncio reads nothing more, and the
+    bytes it already buffered go downstream before the first splice. Unless
+    the kernel refused to splice (the caller then copies the rest through
+    the ``StreamReader``), the hop is finished here: the reading transport
+    and the writer are closed, as the copy loop would.
+    """
+    transport.pause_reading()
+    outcome = SpliceOutcome(0)
+    try:
+        outcome = await splice_hop(take_buffered_bytes(reader), fds)
+    finally:
+        if not outcome.refused:
+            if outcome.downstream_gone:
+                abandon_reader(reader)
+            transport.close()
+            await close_writer(writer)
+    return outcome
 
 
 class OutputSink:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from mutation.catalogue import CatalogueMutant, apply_mutant
 from mutation.config import KitConfig
+from mutation.locations import locate_in_diff, require_valid_locations
 from mutation.pytest_runs import run_pytest
 from mutation.results import MutantResult
 
@@ -51,6 +52,7 @@ def run_one(
     """Apply ``mutant`` to a fresh copy of ``pristine`` and run the tests."""
     source = (pristine / mutant.file).read_text(encoding="utf-8")
     applied = apply_mutant(mutant, source)
+    where = locate_in_diff(applied.diff, source, file=mutant.file)
     workspace = scratch / f"catalogue-{mutant.id}"
     shutil.copytree(pristine, workspace)
     try:
@@ -60,8 +62,10 @@ def run_one(
             origin="catalogue",
             file=mutant.file,
             function=mutant.function,
-            line_start=applied.line_start,
-            line_end=applied.line_end,
+            line_start=where.line_start,
+            line_end=where.line_end,
+            column_start=where.column_start,
+            column_end=where.column_end,
             original=mutant.find,
             replacement=mutant.replace,
             diff=applied.diff,
@@ -71,6 +75,7 @@ def run_one(
             must_kill=True,
             replay=replay_command(mutant.id),
         )
+        require_valid_locations([result], lambda _: source)
         import_error = _imports(workspace, _module_name(mutant.file))
         if import_error is not None:
             result.detail = f"the mutated module does not import: {import_error}"

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from mutation.catalogue import function_spans
 from mutation.config import ConfigError, KitConfig
+from mutation.locations import locate_in_diff, require_valid_locations
 from mutation.results import Killer, MutantResult, Status
 
 Progress = Callable[[str], None]
@@ -173,16 +174,21 @@ def collect_mutants(
         )
     exported = json.loads(out.read_text(encoding="utf-8"))
     spans_by_file: dict[str, dict[str, tuple[int, int]]] = {}
+    sources: dict[str, str] = {}
     results: list[MutantResult] = []
     tests_by_mutant: dict[str, list[str]] = {}
     for name, data in sorted(exported.items(), key=lambda kv: (kv[1]["file"], _sort_key(kv[0]))):
         file = data["file"]
         if file not in spans_by_file:
-            spans_by_file[file] = function_spans((pristine / file).read_text(encoding="utf-8"))
+            sources[file] = (pristine / file).read_text(encoding="utf-8")
+            spans_by_file[file] = function_spans(sources[file])
         function = _function_of(name)
-        span = spans_by_file[file].get(function, (1, 1))
-        removed, added, offset = _changed_lines(data["diff"])
-        line = span[0] + offset
+        span = spans_by_file[file].get(function)
+        removed, added, _ = _changed_lines(data["diff"])
+        # mutmut numbers its hunks from the function's top: anchor them in the file.
+        where = locate_in_diff(
+            data["diff"], sources[file], file=file, hunk_origin=span[0] if span else 1, within=span
+        )
         status = (
             _MUTMUT_STATUS.get(data["exit_code"], "error")
             if data["exit_code"] is not None
@@ -194,8 +200,10 @@ def collect_mutants(
                 origin="mutmut",
                 file=file,
                 function=function,
-                line_start=line,
-                line_end=line + max(removed.count("\n"), 0),
+                line_start=where.line_start,
+                line_end=where.line_end,
+                column_start=where.column_start,
+                column_end=where.column_end,
                 original=removed,
                 replacement=added,
                 diff=data["diff"],
@@ -206,6 +214,7 @@ def collect_mutants(
             )
         )
         tests_by_mutant[name] = data["tests"]
+    require_valid_locations(results, lambda f: sources.get(f))
     return results, tests_by_mutant
 
 

@@ -12,6 +12,7 @@ import math
 import pathlib
 import typing as typ
 
+from mutation.locations import differing_range, replacement_of
 from mutation.report_common import (
     file_of_test,
     read_source,
@@ -82,69 +83,11 @@ def _offset_to_position(text: str, offset: int, first_line: int) -> Json:
     return {"line": line, "column": column}
 
 
-OPERATOR_CHARS = frozenset("=!<>+-*/%&|^~@:.")
-
-
-def _kind(char: str) -> str:
-    if char.isalnum() or char == "_":
-        return "word"
-    if char.isspace():
-        return "space"
-    return "operator" if char in OPERATOR_CHARS else char
-
-
-def _joins(edge: str, neighbours: typ.Iterable[str]) -> bool:
-    kind = _kind(edge)
-    return kind != "space" and kind in {_kind(c) for c in neighbours if c}
-
-
-def differing_range(original: str, replacement: str) -> tuple[int, int]:
-    """Return how many leading and trailing characters the texts share.
-
-    The shared ends are shrunk so the differing middle starts and ends on
-    token boundaries (``==`` -> ``!=`` rather than ``=`` -> ``!``).
-
-    Parameters
-    ----------
-    original, replacement
-        The text before and after the mutation.
-
-    Returns
-    -------
-    tuple[int, int]
-        ``(prefix, suffix)`` lengths common to both texts.
-    """
-    limit = min(len(original), len(replacement))
-    prefix = 0
-    while prefix < limit and original[prefix] == replacement[prefix]:
-        prefix += 1
-    suffix = 0
-    while suffix < limit - prefix and original[-1 - suffix] == replacement[-1 - suffix]:
-        suffix += 1
-    while prefix > 0:
-        firsts = (
-            original[prefix : len(original) - suffix][:1],
-            replacement[prefix : len(replacement) - suffix][:1],
-        )
-        if not _joins(original[prefix - 1], firsts):
-            break
-        prefix -= 1
-    while suffix > 0:
-        cut = len(original) - suffix
-        lasts = (
-            original[prefix:cut][-1:],
-            replacement[prefix : len(replacement) - suffix][-1:],
-        )
-        if not _joins(original[cut], lasts):
-            break
-        suffix -= 1
-    return prefix, suffix
-
-
 def locate(mutant: MutantResult, lines: list[str]) -> tuple[Json, str]:
     """Return the schema ``location`` and ``replacement`` of ``mutant``.
 
-    When ``mutant.original`` occurs within the mutant's lines, the location
+    When the mutant's columns are known, its recorded span is used as is.
+    Otherwise, when ``mutant.original`` occurs within the mutant's lines, the location
     is narrowed to the part that differs from ``mutant.replacement`` (so a
     viewer shows ``==`` -> ``!=`` rather than the whole line); otherwise it
     spans the whole lines and the replacement is given as recorded.
@@ -162,6 +105,13 @@ def locate(mutant: MutantResult, lines: list[str]) -> tuple[Json, str]:
         ``{"start": {"line", "column"}, "end": {...}}`` (1-based, end
         exclusive) and the text that replaces that range.
     """
+    if mutant.column_start > 0 and mutant.diff:
+        # The kit computed the exact span from the diff (mutation.locations).
+        location = {
+            "start": {"line": mutant.line_start, "column": mutant.column_start},
+            "end": {"line": mutant.line_end, "column": mutant.column_end + 1},
+        }
+        return location, replacement_of(mutant.diff)
     first = max(mutant.line_start, 1)
     last = max(mutant.line_end, first)
     original = mutant.original.rstrip("\n")

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cuprum._splice_pump import copy_loop_only
 from cuprum._streams import (
     PUMP_CHUNK_SIZE,
     OutputSink,
@@ -168,6 +169,18 @@ def test_consume_stream_keeps_partial_output_when_cancelled() -> None:
 # --- pump_stream on real pipes -------------------------------------------------------
 
 
+@pytest.fixture(params=["splice", "copy-loop"])
+def pump_path(request: pytest.FixtureRequest) -> typ.Iterator[str]:
+    """Run each pump test through ``os.splice`` (where it exists) and the copy loop."""
+    if request.param == "splice":
+        if not hasattr(os, "splice"):
+            pytest.skip("os.splice is Linux-only; the copy loop is tested below")
+        yield request.param
+        return
+    with copy_loop_only():
+        yield request.param
+
+
 async def open_reader(fd: int) -> asyncio.StreamReader:
     """An asyncio reader on the read end ``fd`` of a pipe (takes ownership)."""
     loop = asyncio.get_running_loop()
@@ -251,7 +264,7 @@ def pump_between_pipes(data: bytes) -> tuple[int, PipeDrainer, bool]:
     "size",
     [0, 1, 4096, 65535, 65536, 65537, 2 * 65536, 3 * 1024 * 1024 + 1],
 )
-def test_pump_moves_bytes_exactly_and_closes_the_writer(size: int) -> None:
+def test_pump_moves_bytes_exactly_and_closes_the_writer(size: int, pump_path: str) -> None:
     data = os.urandom(size)
     fds_before = len(os.listdir("/proc/self/fd"))
 
@@ -264,7 +277,7 @@ def test_pump_moves_bytes_exactly_and_closes_the_writer(size: int) -> None:
     assert len(os.listdir("/proc/self/fd")) == fds_before
 
 
-def test_pump_moves_nul_and_non_utf8_bytes_untouched() -> None:
+def test_pump_moves_nul_and_non_utf8_bytes_untouched(pump_path: str) -> None:
     data = bytes(range(256)) * 1000 + b"\x00" * 70000
 
     count, drainer, _ = pump_between_pipes(data)
@@ -273,7 +286,7 @@ def test_pump_moves_nul_and_non_utf8_bytes_untouched() -> None:
     assert bytes(drainer.received) == data
 
 
-def test_pump_returns_quietly_when_downstream_is_gone() -> None:
+def test_pump_returns_quietly_when_downstream_is_gone(pump_path: str) -> None:
     in_read, in_write = os.pipe()
     out_read, out_write = os.pipe()
     os.close(out_read)  # the downstream reader is gone before we start
@@ -298,7 +311,7 @@ def test_pump_returns_quietly_when_downstream_is_gone() -> None:
     assert not feeder.is_alive()
 
 
-def test_pump_stops_when_downstream_goes_away_midway() -> None:
+def test_pump_stops_when_downstream_goes_away_midway(pump_path: str) -> None:
     # Downstream reads one chunk and leaves; the upstream writer must then
     # get a broken pipe rather than block forever on a full pipe.
     in_read, in_write = os.pipe()
@@ -322,7 +335,7 @@ def test_pump_stops_when_downstream_goes_away_midway() -> None:
     assert feeder.broken is True
 
 
-def test_pump_resumes_a_paused_reader() -> None:
+def test_pump_resumes_a_paused_reader(pump_path: str) -> None:
     # Pipelines hand hops over with the reading transport paused.
     in_read, in_write = os.pipe()
     out_read, out_write = os.pipe()

@@ -68,6 +68,7 @@ EXPECTED_COUNTS = {
     "error": 1,
     "excused": 1,
     "not_run": 1,
+    "unviable": 0,
 }
 
 INPUT_GROUPS = {"source": [BACKEND, STREAMS], "tests": ["tests/test_fake.py"]}

@@ -11,7 +11,8 @@ import typing as typ
 import jsonschema
 import pytest
 
-from mutation.report_elements import build_elements_report, differing_range
+from mutation.locations import differing_range
+from mutation.report_elements import build_elements_report
 from mutation.results import Results
 from mutation.tests.factories import (
     BACKEND,

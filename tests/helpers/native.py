@@ -44,12 +44,14 @@ def _wait(fd: int, *, for_write: bool, cancel_fd: int = -1) -> bool:
     ``select`` also reports for a pipe whose write end was closed. It is
     never read.
     """
-    cancel = [cancel_fd] if cancel_fd >= 0 else []
-    if for_write:
-        readable, _, _ = select.select(cancel, [fd], [])
-    else:
-        readable, _, _ = select.select([fd, *cancel], [], [])
-    return not (cancel and cancel_fd in readable)
+    # poll, not select: a process running many pipelines holds descriptors
+    # above select's FD_SETSIZE (1024).
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT if for_write else select.POLLIN)
+    if cancel_fd >= 0:
+        poller.register(cancel_fd, select.POLLIN)
+    ready = {ready_fd for ready_fd, _ in poller.poll()}
+    return cancel_fd < 0 or cancel_fd not in ready
 
 
 def python_stand_in_pump(reader_fd: int, writer_fd: int, /, cancel_fd: int = -1) -> int:
