@@ -10,11 +10,18 @@ PYTEST_ARGS ?=
 # The kit tests the compiled pathway too whenever it can be built.
 NATIVE_IF_CARGO = $(if $(HAVE_CARGO),$(PY) tools/build_native.py,@echo "cargo not found: the kit tests the pure-Python pathway only")
 BASE ?=
+# cargo-mutants for the kit's Rust phase, pinned and built from crates.io into
+# a project-local root so that CI installs the same version itself.
+CARGO_MUTANTS_VERSION := 27.1.0
+CARGO_TOOLS := .cargo-tools
+CARGO_MUTANTS_STAMP := $(CARGO_TOOLS)/.cargo-mutants-$(CARGO_MUTANTS_VERSION)
+SHARD ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help venv develop native native-clean test test-pure test-native lint \
         typecheck fmt check-fmt coverage mutate mutate-report mutate-diff mutate-baseline mutate-generated bench bench-kit \
-        rust-check clean test-installed lint-workflows workflow-tools
+        rust-check clean test-installed lint-workflows workflow-tools \
+        cargo-mutants mutate-rust
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -93,6 +100,15 @@ mutate: $(STAMP) ## The release check: every mutant once (mutmut + catalogue) + 
 	$(NATIVE_IF_CARGO)
 	$(PY) -m mutation run
 
+$(CARGO_MUTANTS_STAMP):
+	cargo install --locked --version $(CARGO_MUTANTS_VERSION) --root $(CARGO_TOOLS) cargo-mutants
+	touch $(CARGO_MUTANTS_STAMP)
+
+cargo-mutants: $(CARGO_MUTANTS_STAMP) ## Install the pinned cargo-mutants into .cargo-tools/
+
+mutate-rust: $(STAMP) $(CARGO_MUTANTS_STAMP) ## Rust phase: cargo-mutants, Rust catalogue, cross-language kills, gate
+	$(PY) -m mutation.rust_phase run $(if $(SHARD),--shard $(SHARD))
+
 mutate-report: $(STAMP) ## Markdown, JSON and HTML reports from the last run
 	$(PY) -m mutation.report
 
@@ -116,5 +132,5 @@ bench-kit: $(STAMP) ## Mutation kit vs plain mutmut: full, review, unchanged (RE
 	$(PY) benchmarks/kit_bench.py --repeat $(or $(REPEAT),3)
 
 clean: ## Remove build and mutation artefacts
-	rm -rf build dist mutants .mutation-work .pytest_cache .mypy_cache .ruff_cache
+	rm -rf build dist mutants mutants.out .mutation-work .pytest_cache .mypy_cache .ruff_cache
 	rm -f cuprum/_rust_backend_native*.so .coverage

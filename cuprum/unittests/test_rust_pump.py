@@ -22,14 +22,18 @@ from hypothesis import strategies as st
 
 from tests.helpers.native import python_stand_in_pump
 
-native: typ.Any = pytest.importorskip(
+compiled: typ.Any = pytest.importorskip(
     "cuprum._rust_backend_native",
     reason="needs the compiled native extension cuprum._rust_backend_native "
     "(build it with `make native`)",
 )
 
-JOIN_TIMEOUT = 60.0
-WATCHDOG_SECONDS = 180
+# How long any one blocking step (a pump call, a helper thread) may take
+# before its test fails. Healthy steps take well under a second even on a
+# loaded 2-core machine; a broken pump fails its test in seconds instead of
+# stalling the run (and every mutation run) until an outer timeout.
+JOIN_TIMEOUT = 10.0
+WATCHDOG_SECONDS = 120
 MIB = 1024 * 1024
 
 
@@ -70,10 +74,36 @@ class _Worker:
 
     def join(self, timeout: float = JOIN_TIMEOUT) -> object:
         self._thread.join(timeout)
-        assert not self._thread.is_alive(), "helper thread did not finish"
+        assert not self._thread.is_alive(), f"still running {timeout:g} s later: the pump hangs"
         if self.error is not None:
             raise self.error
         return self.result
+
+
+class _BoundedNative:
+    """The compiled module with every pump call bounded by ``JOIN_TIMEOUT``.
+
+    Each call runs on a daemon thread and is awaited for at most
+    ``JOIN_TIMEOUT`` seconds, so a pump that never returns fails the test
+    instead of blocking the main thread inside native code, where neither
+    the per-test alarm nor pytest can interrupt it. The hung thread is left
+    behind; it is a daemon and does not keep the process alive.
+    """
+
+    def __init__(self, module: typ.Any) -> None:
+        self._module = module
+
+    def __getattr__(self, name: str) -> typ.Any:
+        return getattr(self._module, name)
+
+    def rust_pump_stream(self, *args: object, **kwargs: object) -> object:
+        return _Worker(lambda: self._module.rust_pump_stream(*args, **kwargs)).join()
+
+    def rust_consume_stream(self, *args: object, **kwargs: object) -> object:
+        return _Worker(lambda: self._module.rust_consume_stream(*args, **kwargs)).join()
+
+
+native: typ.Any = _BoundedNative(compiled)
 
 
 def _write_then_close(fd: int, data: bytes, *, chunk: int = MIB, pause: float = 0.0) -> int:
@@ -734,7 +764,7 @@ def test_pump_idle_cancel_fd_copies_everything(*, nonblocking: bool) -> None:
 
 
 def test_pump_signature_has_cancel_fd() -> None:
-    assert native.rust_pump_stream.__text_signature__ == (
+    assert compiled.rust_pump_stream.__text_signature__ == (
         "(reader_fd, writer_fd, buffer_size=65536, cancel_fd=-1)"
     )
 
