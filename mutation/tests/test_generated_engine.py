@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import typing as typ
 
 import pytest
 
@@ -70,7 +71,7 @@ def _project(tmp_path: pathlib.Path, excuse: str = EXCUSE) -> pathlib.Path:
     return root
 
 
-def _generated(root: pathlib.Path) -> dict[str, dict[str, object]]:
+def _generated(root: pathlib.Path) -> dict[str, dict[str, typ.Any]]:
     data = json.loads((root / "kit" / "results" / "latest.json").read_text())
     return {m["id"]: m for m in data["mutants"] if m["origin"] == "generated"}
 
