@@ -33,7 +33,6 @@ from cuprum._backend import (
 )
 from cuprum._hop_ends import dispatch_sink_hop, dispatch_source_hop
 from cuprum._options import StdinInput
-from cuprum._pipes import PIPE_CAPACITY
 from cuprum._pipeline_streams import (
     HopKind,
     HopPump,
@@ -41,6 +40,7 @@ from cuprum._pipeline_streams import (
     observe_hops,
     simulate_unusable_descriptors,
 )
+from cuprum._pipes import PIPE_CAPACITY
 from cuprum._sources import FileSource, MemorySource
 from cuprum._streams import OutputSink
 from tests.helpers.native import StandInNative

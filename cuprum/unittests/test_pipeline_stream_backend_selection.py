@@ -153,7 +153,6 @@ def test_rust_with_usable_descriptors_is_not_a_fallback(
     assert [(hop.pump, hop.forced_fallback) for hop in run.hops] == [(HopPump.RUST, False)]
 
 
-
 def test_unusable_descriptors_end_with_their_block(
     monkeypatch: pytest.MonkeyPatch,
     rust_available: StandInNative | None,
@@ -166,6 +165,7 @@ def test_unusable_descriptors_end_with_their_block(
     run = run_hash_pipeline(payload, stages=2)
     assert run.digest == run.expected_digest
     assert [(hop.pump, hop.forced_fallback) for hop in run.hops] == [(HopPump.RUST, False)]
+
 
 def test_dispatch_falls_back_for_a_stream_without_a_descriptor(
     stand_in_native: StandInNative,
