@@ -21,6 +21,7 @@ import pathlib
 from collections.abc import Iterable
 
 from mutation.baseline import body_spans
+from mutation.config import ConfigError
 from mutation.locations import require_valid_locations
 from mutation.mutants import Activation, ActivationKind, Mutant, module_name
 from mutation.operators import GeneratedMutant, generate_mutants
@@ -82,8 +83,8 @@ def generated_mutants(root: pathlib.Path, targets: Iterable[str]) -> list[Mutant
 
     Raises
     ------
-    SyntaxError
-        If a target is not valid Python.
+    ConfigError
+        If a target is not valid Python (naming it), before any test runs.
     LocationError
         If a mutant's recorded location does not match its file.
     """
@@ -92,7 +93,12 @@ def generated_mutants(root: pathlib.Path, targets: Iterable[str]) -> list[Mutant
     for target in targets:
         source = (root / target).read_text(encoding="utf-8")
         sources[target] = source
-        spans = body_spans(source)
-        mutants.extend(_mutant(g, spans) for g in generate_mutants(source, target))
+        try:
+            spans = body_spans(source)
+            found = generate_mutants(source, target)
+        except SyntaxError as exc:
+            msg = f"{target}: not valid Python, so no mutant can be generated: {exc}"
+            raise ConfigError(msg) from None
+        mutants.extend(_mutant(g, spans) for g in found)
     require_valid_locations([m.result for m in mutants], sources.get)
     return mutants

@@ -216,3 +216,9 @@ def test_mutmut_mutants_are_not_scored_or_excused_as_generated(project: pathlib.
 def test_a_module_without_mutants_passes() -> None:
     (score,) = generated_scores([], ["empty.py"], 0.95)
     assert score.score == 1.0
+
+
+def test_a_target_that_is_not_python_is_a_config_error(project: pathlib.Path) -> None:
+    (project / "pkg" / "mod.py").write_text("def stop(:\n")
+    with pytest.raises(ConfigError, match=r"pkg/mod\.py: not valid Python"):
+        generated_mutants(project, ["pkg/mod.py"])
