@@ -466,21 +466,22 @@ def test_a_rust_source_hop_enlarges_the_first_stages_pipe(
     async def scenario() -> bytes:
         writer, down_read = await _writer_on_pipe()
         fcntl.fcntl(writer.get_extra_info("pipe").fileno(), fcntl.F_SETPIPE_SZ, 4096)
-        received = bytearray()
-
-        def drain() -> None:
-            while chunk := os.read(down_read, 1 << 16):
-                received.extend(chunk)
-
-        reading = asyncio.get_running_loop().run_in_executor(None, drain)
+        # Read on the loop, not a thread: a mutant that never ends the hop
+        # then fails at _run's bound instead of hanging asyncio.run's exit.
+        downstream = asyncio.StreamReader()
+        await asyncio.get_running_loop().connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(downstream),
+            os.fdopen(down_read, "rb", buffering=0),
+        )
         source = FileSource(os.open(payload_file, os.O_RDONLY), "payload")
         try:
-            await dispatch_source_hop(source, writer, backend=RUST)
+            # A hop that fails ends the test at once, not at the bound.
+            received, _ = await asyncio.gather(
+                downstream.read(), dispatch_source_hop(source, writer, backend=RUST)
+            )
         finally:
             source.close()
-        await reading
-        os.close(down_read)
-        return bytes(received)
+        return received
 
     assert _run(scenario) == PAYLOAD
     limit = int(pathlib.Path("/proc/sys/fs/pipe-max-size").read_text())
