@@ -216,6 +216,8 @@ class PerTestRow:
     sole_kills: int
     covers: int
     duration: float
+    language: str = "python"
+    """The test's language: ``"rust"`` for a ``cargo test`` test."""
 
     @property
     def idle(self) -> bool:
@@ -224,7 +226,7 @@ class PerTestRow:
 
 
 def per_test_rows(results: Results) -> list[PerTestRow]:
-    """Return every test the run knows of, with its kills, sole kills and duration.
+    """Return every test the run knows of, with its kills, sole kills, duration and language.
 
     Kills are counted from the mutants' killers (so they agree with the
     mutants shown); tests that only cover mutants (``MutantResult.tests``)
@@ -243,11 +245,13 @@ def per_test_rows(results: Results) -> list[PerTestRow]:
     kills: dict[str, int] = {}
     sole: dict[str, int] = {}
     covers: dict[str, int] = {}
+    languages: dict[str, str] = {}
     durations = {record.test: record.duration for record in results.tests}
     for record in results.tests:
         kills.setdefault(record.test, 0)
     for mutant in results.mutants:
         killers = list(dict.fromkeys(k.test for k in mutant.killers))
+        languages.update((k.test, k.language) for k in mutant.killers)
         for test in killers:
             kills[test] = kills.get(test, 0) + 1
         if len(killers) == 1:
@@ -262,6 +266,7 @@ def per_test_rows(results: Results) -> list[PerTestRow]:
             sole_kills=sole.get(test, 0),
             covers=covers.get(test, 0),
             duration=durations.get(test, 0.0),
+            language=languages.get(test, "python"),
         )
         for test, count in kills.items()
     ]

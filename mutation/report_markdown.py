@@ -1,7 +1,7 @@
 """The Markdown summary: a pull-request comment that fits, or everything (``--full``).
 
-Order: STALE warning, verdict, gates, module scores, trend against the
-baseline, the must-kill table (unkilled rows first), survivors (unkilled
+Order: STALE warning, verdict, gates, module scores, the Rust phase's gates
+and scores (or a note that it has not run), trend against the baseline, the must-kill table (unkilled rows first), survivors (unkilled
 must-kill mutants first) with diffs and covering tests, the must-kill
 evidence, unviable mutants (listed apart, never scored), excused mutants and
 the per-test table.
@@ -9,7 +9,7 @@ the per-test table.
 By default the text stays under :data:`PR_LIMIT` characters whatever the
 number of mutants: the verdict, gates and scores always appear; then, in
 priority order, the must-kill rows of unkilled mutants, the survivors, the
-rows of killed must-kill mutants, their evidence and the long tables;
+rows of killed must-kill mutants (Python's and Rust's alike), their evidence and the long tables;
 whatever does not fit is counted and pointed to the HTML report.  ``full=True`` keeps every
 block (for a CI job summary, which has a larger limit).
 """
@@ -36,6 +36,7 @@ from mutation.report_markdown_blocks import (
     survivor_block,
     where,
 )
+from mutation.report_rust import combine, rust_markdown
 from mutation.report_trend import Trend
 from mutation.results import MutantResult, Results
 
@@ -154,7 +155,10 @@ def _killers_cell(mutant: MutantResult) -> str:
     if not mutant.killers:
         return "none"
     # Every killer and its message is listed in the mutant's evidence block.
-    shown = ", ".join(code(k.test) for k in mutant.killers[:_KILLERS_IN_TABLE])
+    shown = ", ".join(
+        code(k.test) + (f" ({k.language} test)" if k.language != mutant.language else "")
+        for k in mutant.killers[:_KILLERS_IN_TABLE]
+    )
     hidden = len(mutant.killers) - _KILLERS_IN_TABLE
     return shown + (f" (+{hidden} more)" if hidden > 0 else "")
 
@@ -229,16 +233,37 @@ def _survivors(
     if not found:
         lines.extend(["Every mutant in scope was killed or excused.", ""])
         return lines
-    shown = 0
-    for mutant in found if limit is None else found[:limit]:
-        block = survivor_block(mutant, root, compact=budget.limited)
+    kept: dict[int, str] = {}
+    for index in _by_priority(found, limit):
+        block = survivor_block(found[index], root, compact=budget.limited)
         if not budget.take(block):
             break
-        lines.append(block)
-        shown += 1
+        kept[index] = block
+    # Budgeted in priority order, laid out in reading order.
+    lines.extend(kept[index] for index in sorted(kept))
+    shown = len(kept)
     if shown < len(found):
         lines.extend([f"...and {len(found) - shown} more; see {ARTIFACT}.", ""])
     return lines
+
+
+def _by_priority(found: list[MutantResult], limit: int | None) -> list[int]:
+    """Return indexes of ``found`` in budget order: must-kill first, then languages in turn.
+
+    Taking the languages in turn keeps one language's many survivors from
+    crowding the other's out of a cut summary.
+    """
+    must = [i for i, m in enumerate(found) if is_must_kill(m)]
+    queues: dict[str, list[int]] = {}
+    for index, mutant in enumerate(found):
+        if not is_must_kill(mutant):
+            queues.setdefault(mutant.language, []).append(index)
+    order = list(must)
+    while any(queues.values()):
+        for queue in queues.values():
+            if queue:
+                order.append(queue.pop(0))
+    return order if limit is None else order[:limit]
 
 
 def _listed(
@@ -291,11 +316,15 @@ def _tests(results: Results, budget: Budget) -> list[str]:
     if budget.limited:
         tallies = sorted(tallies, key=lambda t: not t.idle)
     rows = [
-        f"| {code(t.test)} | {t.kills} | {t.sole_kills} | {IDLE_TEST_NOTE if t.idle else ''} |"
+        f"| {code(t.test)} | {t.language} | {t.kills} | {t.sole_kills} "
+        f"| {IDLE_TEST_NOTE if t.idle else ''} |"
         for t in tallies
     ]
     return _listed(
-        "### Tests", "| Test | Kills | Sole kills | Note |\n|---|---:|---:|---|", rows, budget
+        "### Tests",
+        "| Test | Language | Kills | Sole kills | Note |\n|---|---|---:|---:|---|",
+        rows,
+        budget,
     )
 
 
@@ -308,6 +337,8 @@ def render_markdown(
     full: bool = False,
     trend: Trend | None = None,
     max_chars: int = PR_LIMIT,
+    rust: Results | None = None,
+    rust_note: str = "",
 ) -> str:
     """Render the run as Markdown.
 
@@ -329,6 +360,11 @@ def render_markdown(
         The comparison with the baseline, when known.
     max_chars
         The length the summary stays under unless ``full``.
+    rust
+        The Rust phase's results: its mutants join every block, its gates
+        and scores get a section of their own.
+    rust_note
+        Said in that section when there are no Rust results.
 
     Returns
     -------
@@ -337,12 +373,15 @@ def render_markdown(
     """
     base = pathlib.Path() if root is None else root
     budget = Budget(None if full else max_chars)
+    python = results
+    results = combine(python, rust)
     fixed: list[str] = []
     if stale:
         fixed.extend(_stale_block(stale))
     fixed.extend(_header(results))
-    fixed.extend(_gates(results))
-    fixed.extend(_modules(results, trend))
+    fixed.extend(_gates(python))
+    fixed.extend(_modules(python, trend))
+    fixed.extend(rust_markdown(rust, rust_note))
     fixed.extend(_trend(trend))
     budget.spend("\n".join(fixed))
     # Blocks are budgeted in priority order, then laid out in reading order.
