@@ -12,6 +12,7 @@ from __future__ import annotations
 from mutation.report_common import STATUS_LABELS, is_must_kill, needs_review, replay_for
 from mutation.report_markdown_blocks import where
 from mutation.results import MutantResult, Results
+from mutation.rust_results import CARGO_MUTANTS_MARK
 
 MAX_ANNOTATIONS = 50
 """Annotations printed before the rest are summed up (GitHub shows 50 per job)."""
@@ -33,7 +34,7 @@ def _changed(mutant: MutantResult) -> str:
     removed = [line for line in removed if not line.startswith("--")]
     added = [line for line in added if not line.startswith("++")]
     before = removed[0].strip() if removed else ""
-    after = added[0].strip() if added else "(removed)"
+    after = added[0].replace(CARGO_MUTANTS_MARK, "").strip() if added else "(removed)"
     return f"`{before}` -> `{after}`"
 
 
