@@ -34,6 +34,9 @@ NOT_RUN_NOTE = (
     "The Rust phase has not run (`make mutate-rust`): these reports cover Python mutants only."
 )
 
+CRASHED_BINARY = " (test binary)"
+"""How the kit names a test binary that died (:mod:`mutation.cargo_test_log`)."""
+
 esc = html.escape
 
 
@@ -277,7 +280,8 @@ def rust_test_file(test: str, mutant_file: str, root: pathlib.Path) -> str:
     """Return the file that holds a Rust test named as the kit names it.
 
     ``lib::tests::x`` lives in the crate's ``src/lib.rs``; ``pump::signals::x``
-    in ``tests/pump/signals.rs`` (or ``tests/pump/main.rs``, ``tests/pump.rs``).
+    in ``tests/pump/signals.rs`` (or ``tests/pump/main.rs``, ``tests/pump.rs``);
+    a crashed binary, ``pump (test binary)``, in ``tests/pump/main.rs``.
 
     Parameters
     ----------
@@ -295,7 +299,7 @@ def rust_test_file(test: str, mutant_file: str, root: pathlib.Path) -> str:
     """
     crate = mutant_file.split("/src/", 1)[0] if "/src/" in mutant_file else ""
     prefix = f"{crate}/" if crate else ""
-    binary, _, rest = test.partition("::")
+    binary, _, rest = test.removesuffix(CRASHED_BINARY).partition("::")
     if binary == "lib":
         return f"{prefix}src/lib.rs"
     module = rest.split("::", 1)[0] if "::" in rest else ""

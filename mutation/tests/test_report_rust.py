@@ -22,7 +22,7 @@ import pytest
 from mutation.report import HTML_NAME, JSON_NAME, SUMMARY_NAME, main
 from mutation.report_markdown import render_markdown
 from mutation.report_markdown_blocks import code
-from mutation.report_rust import NOT_RUN_NOTE
+from mutation.report_rust import NOT_RUN_NOTE, rust_test_file
 from mutation.results import RESULTS_SCHEMA, Killer, MutantResult, Results
 from mutation.rust_config import RustConfig
 from mutation.rust_results import TESTS_CHANGED
@@ -32,6 +32,7 @@ from mutation.tests.ring_crate import RING_TESTS, make_ring, require_tools, run_
 from mutation.tests.rust_factories import (
     NONBLOCKING_KILLER,
     PUMP,
+    REPO,
     RUST_KILLER,
     make_rust_results,
     save_rust_results,
@@ -257,6 +258,20 @@ def test_changed_rust_tests_make_the_results_stale(
     test.write_text(test.read_text(encoding="utf-8") + "\n// one more line\n", encoding="utf-8")
     assert main(["--root", str(root)]) == 3
     assert TESTS_CHANGED in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("test", "file"),
+    [
+        ("lib::tests::decode_matches_python", "rust_extension/src/lib.rs"),
+        ("pump::signals::eintr_is_retried", "rust_extension/tests/pump/signals.rs"),
+        ("pump::pipe_to_pipe", "rust_extension/tests/pump/main.rs"),
+        ("pump (test binary)", "rust_extension/tests/pump/main.rs"),
+        ("other::x", "rust_extension/tests/other"),
+    ],
+)
+def test_rust_killers_are_filed_under_the_test_file_that_holds_them(test: str, file: str) -> None:
+    assert rust_test_file(test, PUMP, REPO) == file
 
 
 @pytest.mark.parametrize(
