@@ -218,6 +218,21 @@ class PerTestRow:
     duration: float
     language: str = "python"
     """The test's language: ``"rust"`` for a ``cargo test`` test."""
+    cross_language: dict[str, int] = dataclasses.field(default_factory=dict)
+    """Kills of mutants in another language, by that language (a Python
+    test killing Rust mutants that ``cargo test`` missed)."""
+
+    @property
+    def note(self) -> str:
+        """What a reviewer should know: idle, or its cross-language kills."""
+        if self.idle:
+            return "kills nothing: worth a reviewer's look"
+        return "; ".join(
+            f"killed by a {self.language.capitalize()} test: {count} {lang} "
+            + ("mutant" if count == 1 else "mutants")
+            + " (cross-language)"
+            for lang, count in sorted(self.cross_language.items())
+        )
 
     @property
     def idle(self) -> bool:
@@ -246,12 +261,16 @@ def per_test_rows(results: Results) -> list[PerTestRow]:
     sole: dict[str, int] = {}
     covers: dict[str, int] = {}
     languages: dict[str, str] = {}
+    cross: dict[str, dict[str, int]] = {}
     durations = {record.test: record.duration for record in results.tests}
     for record in results.tests:
         kills.setdefault(record.test, 0)
     for mutant in results.mutants:
         killers = list(dict.fromkeys(k.test for k in mutant.killers))
         languages.update((k.test, k.language) for k in mutant.killers)
+        for test in dict.fromkeys(k.test for k in mutant.killers if k.language != mutant.language):
+            counts = cross.setdefault(test, {})
+            counts[mutant.language] = counts.get(mutant.language, 0) + 1
         for test in killers:
             kills[test] = kills.get(test, 0) + 1
         if len(killers) == 1:
@@ -267,6 +286,7 @@ def per_test_rows(results: Results) -> list[PerTestRow]:
             covers=covers.get(test, 0),
             duration=durations.get(test, 0.0),
             language=languages.get(test, "python"),
+            cross_language=cross.get(test, {}),
         )
         for test, count in kills.items()
     ]

@@ -227,7 +227,15 @@ def must_kill_html(results: Results, anchors: dict[int, str]) -> str:
         return ""
     rows = []
     for index, m in entries:
-        killers = ", ".join(f"<code>{esc(k.test)}</code>" for k in m.killers[:3])
+        killers = ", ".join(
+            f"<code>{esc(k.test)}</code>"
+            + (
+                f' <span class="lang">{esc(k.language)} test</span>'
+                if k.language != m.language
+                else ""
+            )
+            for k in m.killers[:3]
+        )
         more = f" (+{len(m.killers) - 3})" if len(m.killers) > 3 else ""
         rows.append(
             f'<tr data-status="{esc(m.status)}"><td>'
@@ -257,7 +265,7 @@ def tests_html(results: Results) -> str:
         f'<td class=num data-value="{r.covers}">{r.covers}</td>'
         f'<td class=num data-value="{r.duration:.6f}">{r.duration:.3f} s</td>'
         f'<td data-value="{int(r.idle)}">'
-        + ("kills nothing: worth a reviewer's look" if r.idle else "")
+        + esc(r.note)
         + f'</td><td class="test-lang" data-value="{esc(r.language)}">{esc(r.language)}</td></tr>'
         for r in rows
     )

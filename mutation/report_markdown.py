@@ -43,6 +43,7 @@ from mutation.results import MutantResult, Results
 __all__ = ["IDLE_TEST_NOTE", "PR_LIMIT", "cell", "code", "percent", "render_markdown"]
 
 IDLE_TEST_NOTE = "kills nothing: worth a reviewer's look"
+"""The note of a test that kills nothing (:attr:`PerTestRow.note`)."""
 ARTIFACT = "`mutation-report.html` (the HTML report artifact)"
 TREND_NAMED = 20
 """New survivors and newly killed mutants named before the rest are counted."""
@@ -316,8 +317,7 @@ def _tests(results: Results, budget: Budget) -> list[str]:
     if budget.limited:
         tallies = sorted(tallies, key=lambda t: not t.idle)
     rows = [
-        f"| {code(t.test)} | {t.language} | {t.kills} | {t.sole_kills} "
-        f"| {IDLE_TEST_NOTE if t.idle else ''} |"
+        f"| {code(t.test)} | {t.language} | {t.kills} | {t.sole_kills} | {cell(t.note)} |"
         for t in tallies
     ]
     return _listed(

@@ -209,6 +209,9 @@ def test_page_has_the_rust_file_highlighted_with_killers_by_language(
     row = tests.split(f'data-test="{RUST_KILLER}"', 1)[1].split("</tr>")[0]
     assert 'data-value="rust">rust</td>' in row
     assert 'id="rust-gates"' in page
+    must_kill = page.split('id="must-kill"', 1)[1].split("</table>")[0]
+    assert f"<code>{RUST_KILLER}</code>" in must_kill
+    assert '<span class="lang">rust test</span>' not in must_kill
     assert NOT_RUN_NOTE not in page
 
 
@@ -418,3 +421,17 @@ def test_browser_shows_the_rust_file_with_its_markers_within_1280_px(
     assert overflow["offenders"] == []
     assert overflow["scroll"] <= overflow["width"]
     browser.screenshot(chromium, page, SCREENSHOTS / "report-rust.png", tmp_path / "shot")
+
+
+def test_per_test_view_names_a_python_tests_kills_of_rust_mutants(
+    pump: tuple[pathlib.Path, RustConfig, Results],
+) -> None:
+    root, _, rust = pump
+    text = render_markdown(make_results(root), stale=[], root=root, full=True, rust=rust)
+    tests = text.split("### Tests", 1)[1]
+    python_row = tests.split(f"`{NONBLOCKING_KILLER}`", 1)[1].split("\n", 1)[0]
+    assert python_row.split("|")[1:4] == [" python ", " 1 ", " 1 "]
+    assert "killed by a Python test: 1 rust mutant (cross-language)" in python_row
+    rust_row = tests.split(f"`{RUST_KILLER}`", 1)[1].split("\n", 1)[0]
+    assert rust_row.split("|")[1:4] == [" rust ", " 2 ", " 2 "]
+    assert "cross-language" not in rust_row
