@@ -45,7 +45,7 @@ from mutation.report_common import STATUSES, read_source
 from mutation.report_elements import build_elements_report
 from mutation.report_html import render_html
 from mutation.report_markdown import render_markdown
-from mutation.report_rust import RustOutcome, check_rust_locations, combine, load_rust
+from mutation.report_rust import RustOutcome, combine, rust_for_report
 from mutation.report_trend import Trend, compare, load_outcomes, snapshot_path
 from mutation.results import (
     DEFAULT_RESULTS_PATH,
@@ -351,24 +351,10 @@ def main(argv: typ.Sequence[str] | None = None) -> int:
         )
         return EXIT_INVALID
     try:
-        rust = load_rust(root, args.rust_results)
-    except InvalidResultsError as exc:
-        print(f"mutation.report: {exc}", file=sys.stderr)
-        return EXIT_INVALID
-    if rust.stale and not args.allow_stale:
-        print(
-            f"mutation.report: {rust.path} is stale; changed since the Rust phase ran: "
-            + ", ".join(rust.stale)
-            + "\nre-run `make mutate-rust`, or pass --allow-stale to report anyway",
-            file=sys.stderr,
-        )
-        return EXIT_INVALID
-    try:
+        rust = rust_for_report(root, args.rust_results, allow_stale=args.allow_stale)
         if not stale:
             # Changed sources may legitimately disagree with old locations.
             check_locations(results, root)
-        if not rust.stale:
-            check_rust_locations(rust, root)
         trend = load_trend(results, args.baseline or root / DEFAULT_BASELINE, args.previous)
     except InvalidResultsError as exc:
         print(f"mutation.report: {exc}", file=sys.stderr)

@@ -124,6 +124,45 @@ def check_rust_locations(outcome: RustOutcome, root: pathlib.Path) -> None:
         raise InvalidResultsError(msg) from None
 
 
+def rust_for_report(
+    root: pathlib.Path, path: pathlib.Path | None, *, allow_stale: bool
+) -> RustOutcome:
+    """Load the Rust results for the reports: current and rightly placed, or refused.
+
+    Parameters
+    ----------
+    root
+        The project root.
+    path
+        The file to read instead of the configured one.
+    allow_stale
+        Report stale Rust results (their locations are then not checked:
+        changed sources may legitimately disagree with them).
+
+    Returns
+    -------
+    RustOutcome
+        The loaded (or absent) Rust results.
+
+    Raises
+    ------
+    InvalidResultsError
+        Invalid, stale without ``allow_stale``, or wrongly placed results;
+        one message says what and what to do.
+    """
+    outcome = load_rust(root, path)
+    if outcome.stale and not allow_stale:
+        msg = (
+            f"{outcome.path} is stale; changed since the Rust phase ran: "
+            + ", ".join(outcome.stale)
+            + "\nre-run `make mutate-rust`, or pass --allow-stale to report anyway"
+        )
+        raise InvalidResultsError(msg)
+    if not outcome.stale:
+        check_rust_locations(outcome, root)
+    return outcome
+
+
 def combine(python: Results, rust: Results | None) -> Results:
     """Return ``python`` with the Rust phase's mutants, scores, gates and timings added.
 
@@ -322,6 +361,7 @@ __all__ = [
     "combine",
     "cross_language_kills",
     "load_rust",
+    "rust_for_report",
     "rust_html",
     "rust_markdown",
     "rust_test_file",
