@@ -90,7 +90,7 @@ tr.line.worst-timeout, tr.line.worst-error { background: #fff1e0; }
 tr.line.worst-killed { background: #f0fff4; }
 tr.mutants > td { padding: 4px 8px 8px 52px; background: #fbfcfd; }
 .mutant { margin: 4px 0; padding: 4px 8px; border-left: 4px solid #8c959f;
-  background: #fff; white-space: normal; max-width: 1000px; }
+  background: #fff; white-space: normal; max-width: min(1000px, calc(100vw - 380px)); }
 details.card-body > summary { color: #57606a; font-size: 12px; cursor: pointer; }
 .mutant header { display: flex; flex-wrap: wrap; gap: 4px 8px; align-items: baseline; }
 .mutant header code { overflow-wrap: anywhere; }

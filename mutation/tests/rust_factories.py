@@ -128,9 +128,9 @@ def make_rust_results(config: RustConfig) -> Results:
     """A Rust result file as the phase writes it, current for ``config.root``.
 
     Holds the first two Rust catalogue entries (one killed by a Rust test,
-    one not killed), a cargo-mutants mutant killed by ``cargo test``, one
-    that only a Python test kills (cross-language), a survivor, an excused
-    and an unviable one.
+    one not killed), two cargo-mutants mutants killed by ``cargo test`` (one
+    on a long line), one that only a Python test kills (cross-language), a
+    survivor, an excused and an unviable one.
     """
     texts = {s: (config.root / s).read_text(encoding="utf-8") for s in config.sources}
     catalogue = load_rust_catalogue(config.root / config.catalogue, config.sources)[:2]
@@ -176,6 +176,17 @@ def make_rust_results(config: RustConfig) -> Results:
                 "replace || with && in is_downstream_closed",
                 "survived",
                 detail="missed by cargo test (survived) and by the Python tests (passed)",
+            ),
+            # A long line made longer by the marker: the page must still fit 1280 px.
+            cargo_mutant(
+                config,
+                PUMP,
+                "run",
+                "report)? == Phase::Finished",
+                ("==", "!="),
+                "replace == with != in run",
+                "killed",
+                killers=[Killer(RUST_KILLER, "assertion failed: spliced", "rust")],
             ),
             cargo_mutant(
                 config,
