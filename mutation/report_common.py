@@ -185,6 +185,35 @@ def needs_review(mutant: MutantResult) -> bool:
     return is_must_kill(mutant) and mutant.status not in {"killed", "not_run"}
 
 
+def review_priority(found: typ.Sequence[MutantResult]) -> list[int]:
+    """Return the indexes of ``found`` in the order a cut report keeps them.
+
+    Must-kill mutants first, then one mutant of each language in turn, so
+    that one language's many survivors cannot crowd the other's out of a
+    budgeted summary or the capped annotations.
+
+    Parameters
+    ----------
+    found
+        Mutants that need review, in reading order.
+
+    Returns
+    -------
+    list[int]
+        Every index of ``found`` once.
+    """
+    order = [i for i, m in enumerate(found) if is_must_kill(m)]
+    queues: dict[str, list[int]] = {}
+    for index, mutant in enumerate(found):
+        if not is_must_kill(mutant):
+            queues.setdefault(mutant.language, []).append(index)
+    while any(queues.values()):
+        for queue in queues.values():
+            if queue:
+                order.append(queue.pop(0))
+    return order
+
+
 def replay_for(mutant: MutantResult) -> str:
     """Return the one-line command that re-runs ``mutant``.
 

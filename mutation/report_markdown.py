@@ -26,6 +26,7 @@ from mutation.report_common import (
     is_must_kill,
     needs_review,
     per_test_rows,
+    review_priority,
     stale_banner_text,
 )
 from mutation.report_markdown_blocks import (
@@ -235,7 +236,8 @@ def _survivors(
         lines.extend(["Every mutant in scope was killed or excused.", ""])
         return lines
     kept: dict[int, str] = {}
-    for index in _by_priority(found, limit):
+    order = review_priority(found)
+    for index in order if limit is None else order[:limit]:
         block = survivor_block(found[index], root, compact=budget.limited)
         if not budget.take(block):
             break
@@ -246,25 +248,6 @@ def _survivors(
     if shown < len(found):
         lines.extend([f"...and {len(found) - shown} more; see {ARTIFACT}.", ""])
     return lines
-
-
-def _by_priority(found: list[MutantResult], limit: int | None) -> list[int]:
-    """Return indexes of ``found`` in budget order: must-kill first, then languages in turn.
-
-    Taking the languages in turn keeps one language's many survivors from
-    crowding the other's out of a cut summary.
-    """
-    must = [i for i, m in enumerate(found) if is_must_kill(m)]
-    queues: dict[str, list[int]] = {}
-    for index, mutant in enumerate(found):
-        if not is_must_kill(mutant):
-            queues.setdefault(mutant.language, []).append(index)
-    order = list(must)
-    while any(queues.values()):
-        for queue in queues.values():
-            if queue:
-                order.append(queue.pop(0))
-    return order if limit is None else order[:limit]
 
 
 def _listed(

@@ -20,9 +20,10 @@ import jsonschema
 import pytest
 
 from mutation.report import HTML_NAME, JSON_NAME, SUMMARY_NAME, main
+from mutation.report_annotations import workflow_commands
 from mutation.report_markdown import render_markdown
 from mutation.report_markdown_blocks import code
-from mutation.report_rust import NOT_RUN_NOTE, rust_test_file
+from mutation.report_rust import NOT_RUN_NOTE, combine, rust_test_file
 from mutation.results import RESULTS_SCHEMA, Killer, MutantResult, Results
 from mutation.rust_config import RustConfig
 from mutation.rust_results import TESTS_CHANGED
@@ -435,3 +436,16 @@ def test_per_test_view_names_a_python_tests_kills_of_rust_mutants(
     rust_row = tests.split(f"`{RUST_KILLER}`", 1)[1].split("\n", 1)[0]
     assert rust_row.split("|")[1:4] == [" rust ", " 3 ", " 3 "]
     assert "cross-language" not in rust_row
+
+
+def test_capped_annotations_keep_the_rust_survivor(
+    pump: tuple[pathlib.Path, RustConfig, Results],
+) -> None:
+    root, _, rust = pump
+    python = make_results(root)
+    change = mutate("x + 1", "+ 1", "* 1")
+    python.mutants.extend(mutmut(str(100 + n), "unused", change, "survived") for n in range(60))
+    commands = workflow_commands(combine(python, rust), limit=6)
+    operator = _named(rust, "replace || with &&")
+    assert any(f"file={PUMP},line={operator.line_start}," in c for c in commands[:6])
+    assert commands[-1].startswith("::notice")
