@@ -47,6 +47,7 @@ table.grid { border-collapse: collapse; margin: 4px 0 12px; max-width: 100%; }
 table.grid th, table.grid td { border: 1px solid #d0d7de; padding: 2px 8px;
   text-align: left; vertical-align: top; overflow-wrap: anywhere; }
 table.grid td.num, table.grid th.num { text-align: right; white-space: nowrap; }
+#gates tr > :nth-child(2), #rust-gates tr > :nth-child(2) { white-space: nowrap; }
 .stale { background: #fff3cd; border: 2px solid #d39e00; padding: 8px 12px;
   margin-top: 12px; font-weight: 600; }
 .pass { color: #1a7f37; } .fail { color: #cf222e; font-weight: 600; }
