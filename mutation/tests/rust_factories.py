@@ -17,15 +17,19 @@ whole-file diffs (its naming, headers and marker comment), placed by
 from __future__ import annotations
 
 import difflib
+import json
 import pathlib
 import shutil
+import typing as typ
 
+from mutation.report import HTML_NAME, JSON_NAME, SUMMARY_NAME
 from mutation.results import RESULTS_SCHEMA, Killer, MutantResult, Results
 from mutation.rust_cache import source_functions, tests_digest
 from mutation.rust_catalogue import apply_rust_mutant, catalogue_result, load_rust_catalogue
 from mutation.rust_config import RustConfig, load_rust_config
 from mutation.rust_gates import rust_gates, rust_scores
 from mutation.rust_results import CARGO_MUTANTS_MARK, RUST_INPUTS, function_inputs, relocate
+from mutation.tests.factories import make_results, save_results, write_project
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 PUMP = "rust_extension/src/pump.rs"
@@ -231,3 +235,32 @@ def save_rust_results(results: Results, config: RustConfig) -> pathlib.Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(results.to_json(), encoding="utf-8")
     return path
+
+
+REPORT_DIR = pathlib.Path("mutation/results/report")
+"""Where ``python -m mutation report`` writes by default, under the root."""
+
+
+def pump_project(tmp_path: pathlib.Path) -> tuple[pathlib.Path, RustConfig, Results]:
+    """A project with Python results and current Rust results over the real pump.rs."""
+    root = write_project(tmp_path / "project")
+    save_results(make_results(root), root)
+    config = write_pump_project(root)
+    rust = make_rust_results(config)
+    save_rust_results(rust, config)
+    return root, config, rust
+
+
+def read_reports(root: pathlib.Path) -> tuple[dict[str, typ.Any], str, str]:
+    """Return the elements JSON, ``summary.md`` and the page written under ``root``."""
+    out = root / REPORT_DIR
+    return (
+        json.loads((out / JSON_NAME).read_text(encoding="utf-8")),
+        (out / SUMMARY_NAME).read_text(encoding="utf-8"),
+        (out / HTML_NAME).read_text(encoding="utf-8"),
+    )
+
+
+def named(rust: Results, part: str) -> MutantResult:
+    """Return the mutant of ``rust`` whose id contains ``part``."""
+    return next(m for m in rust.mutants if part in m.id)

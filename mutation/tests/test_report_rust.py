@@ -19,31 +19,30 @@ import typing as typ
 import jsonschema
 import pytest
 
-from mutation.report import HTML_NAME, JSON_NAME, SUMMARY_NAME, main
+from mutation.report import HTML_NAME, main
 from mutation.report_annotations import workflow_commands
 from mutation.report_markdown import render_markdown
 from mutation.report_markdown_blocks import code
-from mutation.report_rust import NOT_RUN_NOTE, combine, rust_test_file
-from mutation.results import RESULTS_SCHEMA, Killer, MutantResult, Results
+from mutation.report_rust import NOT_RUN_NOTE, combine
+from mutation.results import RESULTS_SCHEMA, Killer, Results
 from mutation.rust_config import RustConfig
-from mutation.rust_results import TESTS_CHANGED
 from mutation.tests import browser
-from mutation.tests.factories import make_results, mutate, mutmut, save_results, write_project
+from mutation.tests.factories import make_results, mutate, mutmut, save_results
 from mutation.tests.ring_crate import RING_TESTS, make_ring, require_tools, run_phase
 from mutation.tests.rust_factories import (
     NONBLOCKING_KILLER,
     PUMP,
-    REPO,
+    REPORT_DIR,
     RUST_KILLER,
-    make_rust_results,
-    save_rust_results,
-    write_pump_project,
+    named,
+    pump_project,
+    read_reports,
 )
 from mutation.tests.test_report_elements import SCHEMA_PATH
 from mutation.tests.test_report_html import NO_OVERFLOW, SCREENSHOTS
 
 Json = dict[str, typ.Any]
-OUT = pathlib.Path("mutation/results/report")
+OUT = REPORT_DIR
 
 
 @pytest.fixture(scope="module")
@@ -57,34 +56,15 @@ def validator() -> jsonschema.Draft7Validator:
 
 @pytest.fixture
 def pump(tmp_path: pathlib.Path) -> tuple[pathlib.Path, RustConfig, Results]:
-    """A project with Python results and current Rust results over the real pump.rs."""
-    root = write_project(tmp_path / "project")
-    save_results(make_results(root), root)
-    config = write_pump_project(root)
-    rust = make_rust_results(config)
-    save_rust_results(rust, config)
-    return root, config, rust
+    return pump_project(tmp_path)
 
 
-def _report(root: pathlib.Path) -> tuple[Json, str, str]:
-    out = root / OUT
-    return (
-        json.loads((out / JSON_NAME).read_text(encoding="utf-8")),
-        (out / SUMMARY_NAME).read_text(encoding="utf-8"),
-        (out / HTML_NAME).read_text(encoding="utf-8"),
-    )
+_report = read_reports
+_named = named
 
 
 def _source_line(root: pathlib.Path, file: str, line: int) -> str:
     return (root / file).read_text(encoding="utf-8").splitlines()[line - 1]
-
-
-def _by_id(rust: Results) -> dict[str, MutantResult]:
-    return {m.id: m for m in rust.mutants}
-
-
-def _named(rust: Results, part: str) -> MutantResult:
-    return next(m for m in rust.mutants if part in m.id)
 
 
 # --- results over the real pump.rs ----------------------------------------
@@ -103,7 +83,7 @@ def test_rust_mutants_join_the_elements_report_at_their_real_places(
     assert entry["source"] == (root / PUMP).read_text(encoding="utf-8")
     assert report["files"]["cuprum/_backend.py"]["language"] == "python"
     placed = {m["id"]: m for m in entry["mutants"]}
-    assert set(placed) == set(_by_id(rust))
+    assert set(placed) == {m.id for m in rust.mutants}
     operator = _named(rust, "replace || with &&")
     where = placed[operator.id]["location"]
     line = _source_line(root, PUMP, where["start"]["line"])
@@ -214,112 +194,6 @@ def test_page_has_the_rust_file_highlighted_with_killers_by_language(
     assert f"<code>{RUST_KILLER}</code>" in must_kill
     assert '<span class="lang">rust test</span>' not in must_kill
     assert NOT_RUN_NOTE not in page
-
-
-# --- freshness and validity -------------------------------------------------
-
-
-def test_absent_rust_results_give_python_reports_and_a_note(
-    pump: tuple[pathlib.Path, RustConfig, Results], capsys: pytest.CaptureFixture[str]
-) -> None:
-    root, config, _ = pump
-    (root / config.results).unlink()
-    assert main(["--root", str(root)]) == 0
-    assert NOT_RUN_NOTE in capsys.readouterr().out
-    report, summary, page = _report(root)
-    assert PUMP not in report["files"]
-    assert NOT_RUN_NOTE in summary
-    assert NOT_RUN_NOTE.replace("`", "") in page.replace("`", "")
-
-
-def test_stale_rust_results_are_refused_naming_the_function(
-    pump: tuple[pathlib.Path, RustConfig, Results], capsys: pytest.CaptureFixture[str]
-) -> None:
-    root, _, _ = pump
-    source = root / PUMP
-    source.write_text(
-        source.read_text(encoding="utf-8").replace(
-            "    errno_of(err) == libc::EINTR\n", "    errno_of(err) == libc::EINTR // edited\n"
-        ),
-        encoding="utf-8",
-    )
-    assert main(["--root", str(root)]) == 3
-    err = capsys.readouterr().err
-    assert f"{PUMP}::is_interrupted" in err
-    assert "make mutate-rust" in err
-    assert err.count("\n") == 2
-    assert not (root / OUT).exists()
-    assert main(["--root", str(root), "--allow-stale"]) == 0
-    _, summary, _ = _report(root)
-    assert f"`rust.json: {PUMP}::is_interrupted`" in summary
-
-
-def test_changed_rust_tests_make_the_results_stale(
-    pump: tuple[pathlib.Path, RustConfig, Results], capsys: pytest.CaptureFixture[str]
-) -> None:
-    root, _, _ = pump
-    test = root / "rust_extension/tests/pump/signals.rs"
-    test.write_text(test.read_text(encoding="utf-8") + "\n// one more line\n", encoding="utf-8")
-    assert main(["--root", str(root)]) == 3
-    assert TESTS_CHANGED in capsys.readouterr().err
-
-
-@pytest.mark.parametrize(
-    ("test", "file"),
-    [
-        ("lib::tests::decode_matches_python", "rust_extension/src/lib.rs"),
-        ("pump::signals::eintr_is_retried", "rust_extension/tests/pump/signals.rs"),
-        ("pump::pipe_to_pipe", "rust_extension/tests/pump/main.rs"),
-        ("pump (test binary)", "rust_extension/tests/pump/main.rs"),
-        ("other::x", "rust_extension/tests/other"),
-    ],
-)
-def test_rust_killers_are_filed_under_the_test_file_that_holds_them(test: str, file: str) -> None:
-    assert rust_test_file(test, PUMP, REPO) == file
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("not json", "not a valid result file"),
-        ('{"schema": "other/1"}', "schema is 'other/1'"),
-    ],
-)
-def test_invalid_rust_results_are_refused(
-    pump: tuple[pathlib.Path, RustConfig, Results],
-    capsys: pytest.CaptureFixture[str],
-    text: str,
-    message: str,
-) -> None:
-    root, config, _ = pump
-    (root / config.results).write_text(text, encoding="utf-8")
-    assert main(["--root", str(root)]) == 3
-    err = capsys.readouterr().err
-    assert message in err
-    assert "rust.json" in err
-    assert "make mutate-rust" in err
-
-
-def test_python_mutants_in_the_rust_file_are_refused(
-    pump: tuple[pathlib.Path, RustConfig, Results], capsys: pytest.CaptureFixture[str]
-) -> None:
-    root, config, rust = pump
-    rust.mutants[0].language = "python"
-    save_rust_results(rust, config)
-    assert main(["--root", str(root)]) == 3
-    assert "a Rust result file holds Rust mutants only" in capsys.readouterr().err
-
-
-def test_wrongly_placed_rust_mutant_is_refused(
-    pump: tuple[pathlib.Path, RustConfig, Results], capsys: pytest.CaptureFixture[str]
-) -> None:
-    root, config, rust = pump
-    _named(rust, "replace || with &&").line_start -= 1
-    save_rust_results(rust, config)
-    assert main(["--root", str(root)]) == 3
-    err = capsys.readouterr().err
-    assert "replace || with && in is_downstream_closed" in err
-    assert "make mutate-rust" in err
 
 
 # --- a real Rust phase run --------------------------------------------------
