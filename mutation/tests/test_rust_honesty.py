@@ -11,6 +11,7 @@ says so.
 
 from __future__ import annotations
 
+import html
 import json
 import pathlib
 import shutil
@@ -20,6 +21,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from mutation.report import main as report_main
+from mutation.results import RESULTS_SCHEMA, Results
+from mutation.tests.factories import save_results
 from mutation.tests.ring_crate import REPO, RING_TESTS
 from mutation.tests.ring_crate import make_ring as _ring
 from mutation.tests.ring_crate import require_tools as _require_tools
@@ -156,3 +160,12 @@ def test_mutant_cargo_test_misses_is_killed_by_a_python_test(tmp_path: pathlib.P
     assert killer["language"] == "python"
     assert killer["test"] == "cuprum/unittests/test_rust_pump.py::test_is_available"
     assert f"cross-language kill: {mutant['id']} by Python test {killer['test']}" in run.stdout
+    # The reports name the cross-language kill too (no Python phase ran in
+    # this copy: an empty Python result file stands for it).
+    empty = Results(RESULTS_SCHEMA, "2026-01-02T00:00:00+00:00", {}, "", {}, [], [], [], {}, [])
+    save_results(empty, root)
+    assert report_main(["--root", str(root)]) == 0
+    page = (root / "mutation/results/report/mutation-report.html").read_text(encoding="utf-8")
+    card = page.split(f'data-id="{html.escape(mutant["id"])}"', 1)[1].split("</article>")[0]
+    assert "Killed by a Python test" in card
+    assert f"<code>{html.escape(killer['test'])}</code>" in card
