@@ -17,6 +17,7 @@ import time
 
 import pytest
 
+from mutation.report_rust import NOT_RUN_NOTE
 from mutation.tests.fixture_project import kit, kit_env, make_project, replace_in
 
 RESULTS = pathlib.Path("kit/results/latest.json")
@@ -116,7 +117,10 @@ def test_shards_merge_to_the_unsharded_verdicts(tmp_path: pathlib.Path) -> None:
     merged = kit(root, "merge", *parts, "--out", "kit/report")
     assert merged.returncode == whole.returncode, merged.stderr
     assert _verdicts(root / RESULTS) == unsharded
-    assert (root / "kit" / "report" / "summary.md").exists()
+    summary = (root / "kit" / "report" / "summary.md").read_text(encoding="utf-8")
+    # No Rust phase in this project: the merged reports say so.
+    assert NOT_RUN_NOTE in summary
+    assert NOT_RUN_NOTE in merged.stdout
 
 
 def test_merge_refuses_shards_of_different_inputs(tmp_path: pathlib.Path) -> None:
