@@ -51,7 +51,26 @@ class Baseline:
         for line in range(span[0], span[1] + 1):
             tests |= by_line.get(line, set())
         tests &= set(self.durations)
-        return sorted(tests, key=lambda t: (self.durations[t], t))
+        return sorted(tests, key=lambda t: (speed_class(self.durations[t]), t))
+
+
+_INSTANT_SECONDS = 0.05
+
+
+def speed_class(seconds: float) -> int:
+    """Return a coarse rank of a test's baseline duration (0: under 50 ms).
+
+    Ranks double with the duration. Ordering by rank, then by node id, keeps
+    "fastest first" while making the order (and so a mutant's first killer)
+    the same from run to run: raw durations of near-equal tests swap places
+    with the machine's load.
+    """
+    rank = 0
+    limit = _INSTANT_SECONDS
+    while seconds >= limit:
+        rank += 1
+        limit *= 2
+    return rank
 
 
 def body_spans(source: str) -> dict[str, tuple[int, int]]:

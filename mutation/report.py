@@ -2,7 +2,7 @@
 
 Usage: ``python -m mutation.report [--results PATH] [--out DIR]
 [--allow-stale] [--root DIR] [--full] [--previous PATH] [--baseline PATH]
-[--annotations]`` (also ``python -m mutation report ...``).
+[--annotations] [--rust-results PATH]`` (also ``python -m mutation report ...``).
 
 Writes ``summary.md`` (sized for a pull-request comment; ``--full``: every
 block, for a CI job summary), ``summary-full.md`` (always every block),
@@ -12,13 +12,22 @@ mutant outcomes (``mutation/baseline-mutants.json``) or ``--previous``.
 ``--annotations`` writes nothing and prints GitHub workflow commands for the
 survivors instead.
 
+The Rust phase's result file (``make mutate-rust``; ``[mutation.rust]
+results`` in ``setup.cfg``, by default ``mutation/results/rust.json``) is
+read too when it exists: its mutants join every report (Rust files with
+their language, real locations and killers), its gates and scores get a
+section of their own. Without it the reports cover Python only and say so.
+The trend compares the Python mutants only (the baseline snapshot holds no
+Rust ones).
+
 Before anything is written, every mutant's recorded location is checked
 against the source (:mod:`mutation.locations`); a wrong one is refused.
 
 Exit status: 0 when the reports (or annotations) were written, 1 when they
 could not be written, 2 on a usage error, 3 when the result file is missing,
 invalid, stale (stale results are reported, with a STALE banner, only with
-``--allow-stale``) or locates a mutant wrongly.
+``--allow-stale``) or locates a mutant wrongly, or when the Rust result file
+is present but invalid, stale or wrongly located (same rules).
 """
 
 from __future__ import annotations
@@ -36,6 +45,7 @@ from mutation.report_common import STATUSES, read_source
 from mutation.report_elements import build_elements_report
 from mutation.report_html import render_html
 from mutation.report_markdown import render_markdown
+from mutation.report_rust import RustOutcome, combine, rust_for_report
 from mutation.report_trend import Trend, compare, load_outcomes, snapshot_path
 from mutation.results import (
     DEFAULT_RESULTS_PATH,
@@ -186,6 +196,8 @@ def write_reports(
     stale: typ.Sequence[str] = (),
     full: bool = False,
     trend: Trend | None = None,
+    rust: Results | None = None,
+    rust_note: str = "",
 ) -> list[pathlib.Path]:
     """Write the summaries, ``mutation-report.json`` and ``mutation-report.html``.
 
@@ -203,6 +215,10 @@ def write_reports(
         Make ``summary.md`` the full summary rather than the PR-sized one.
     trend
         The comparison with the baseline, shown in the summaries and page.
+    rust
+        The Rust phase's results, merged into every report.
+    rust_note
+        Said in the summaries and page when there are no Rust results.
 
     Returns
     -------
@@ -210,15 +226,26 @@ def write_reports(
         The files written.
     """
     out.mkdir(parents=True, exist_ok=True)
-    full_text = render_markdown(results, stale=list(stale), root=root, full=True, trend=trend)
+
+    def summary(whole: bool) -> str:
+        return render_markdown(
+            results,
+            stale=list(stale),
+            root=root,
+            full=whole,
+            trend=trend,
+            rust=rust,
+            rust_note=rust_note,
+        )
+
+    full_text = summary(True)
+    elements = build_elements_report(combine(results, rust), root, stale=stale)
+    page = render_html(results, root, stale=stale, trend=trend, rust=rust, rust_note=rust_note)
     outputs = {
-        out / SUMMARY_NAME: full_text
-        if full
-        else render_markdown(results, stale=list(stale), root=root, trend=trend),
+        out / SUMMARY_NAME: full_text if full else summary(False),
         out / FULL_SUMMARY_NAME: full_text,
-        out / JSON_NAME: json.dumps(build_elements_report(results, root, stale=stale), indent=2)
-        + "\n",
-        out / HTML_NAME: render_html(results, root, stale=stale, trend=trend),
+        out / JSON_NAME: json.dumps(elements, indent=2) + "\n",
+        out / HTML_NAME: page,
     }
     for path, text in outputs.items():
         path.write_text(text, encoding="utf-8")
@@ -265,6 +292,12 @@ def _parser() -> argparse.ArgumentParser:
         "--baseline",
         type=pathlib.Path,
         help=f"ratchet score baseline (default: <root>/{DEFAULT_BASELINE})",
+    )
+    parser.add_argument(
+        "--rust-results",
+        type=pathlib.Path,
+        help="the Rust phase's result file (default: [mutation.rust] results in "
+        "setup.cfg, else <root>/mutation/results/rust.json)",
     )
     parser.add_argument(
         "--root",
@@ -318,6 +351,7 @@ def main(argv: typ.Sequence[str] | None = None) -> int:
         )
         return EXIT_INVALID
     try:
+        rust = rust_for_report(root, args.rust_results, allow_stale=args.allow_stale)
         if not stale:
             # Changed sources may legitimately disagree with old locations.
             check_locations(results, root)
@@ -325,12 +359,38 @@ def main(argv: typ.Sequence[str] | None = None) -> int:
     except InvalidResultsError as exc:
         print(f"mutation.report: {exc}", file=sys.stderr)
         return EXIT_INVALID
+    if rust.note:
+        # Annotations own stdout (GitHub reads it); the note goes beside them.
+        print(f"mutation.report: {rust.note}", file=sys.stderr if args.annotations else sys.stdout)
     if args.annotations:
-        for command in workflow_commands(results):
+        for command in workflow_commands(combine(results, rust.results)):
             print(command)
         return EXIT_OK
+    return _write(results, root, out, args, stale=stale, trend=trend, rust=rust)
+
+
+def _write(
+    results: Results,
+    root: pathlib.Path,
+    out: pathlib.Path,
+    args: argparse.Namespace,
+    *,
+    stale: list[str],
+    trend: Trend,
+    rust: RustOutcome,
+) -> int:
+    stale = [*stale, *(f"{rust.path.name}: {name}" for name in rust.stale)]
     try:
-        written = write_reports(results, root, out, stale=stale, full=args.full, trend=trend)
+        written = write_reports(
+            results,
+            root,
+            out,
+            stale=stale,
+            full=args.full,
+            trend=trend,
+            rust=rust.results,
+            rust_note=rust.note,
+        )
     except OSError as exc:
         print(f"mutation.report: cannot write reports: {exc}", file=sys.stderr)
         return EXIT_WRITE

@@ -9,9 +9,16 @@ rest are counted in one ``::notice``.
 
 from __future__ import annotations
 
-from mutation.report_common import STATUS_LABELS, is_must_kill, needs_review, replay_for
+from mutation.report_common import (
+    STATUS_LABELS,
+    is_must_kill,
+    needs_review,
+    replay_for,
+    review_priority,
+)
 from mutation.report_markdown_blocks import where
 from mutation.results import MutantResult, Results
+from mutation.rust_results import CARGO_MUTANTS_MARK
 
 MAX_ANNOTATIONS = 50
 """Annotations printed before the rest are summed up (GitHub shows 50 per job)."""
@@ -33,7 +40,7 @@ def _changed(mutant: MutantResult) -> str:
     removed = [line for line in removed if not line.startswith("--")]
     added = [line for line in added if not line.startswith("++")]
     before = removed[0].strip() if removed else ""
-    after = added[0].strip() if added else "(removed)"
+    after = added[0].replace(CARGO_MUTANTS_MARK, "").strip() if added else "(removed)"
     return f"`{before}` -> `{after}`"
 
 
@@ -90,12 +97,15 @@ def workflow_commands(results: Results, limit: int = MAX_ANNOTATIONS) -> list[st
     Returns
     -------
     list[str]
-        Unkilled must-kill mutants first, then survivors by file and line.
+        Unkilled must-kill mutants first, then survivors by file and line,
+        the languages taken in turn (so a cap keeps some of each).
     """
-    found = sorted(
+    ordered = sorted(
         (m for m in results.mutants if needs_review(m)),
         key=lambda m: (not is_must_kill(m), m.file, m.line_start, m.id),
     )
+    # Past the cap, each language keeps its share (review_priority).
+    found = [ordered[i] for i in review_priority(ordered)]
     commands = [annotation(m) for m in found[:limit]]
     rest = found[limit:]
     if rest:

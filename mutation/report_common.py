@@ -185,6 +185,35 @@ def needs_review(mutant: MutantResult) -> bool:
     return is_must_kill(mutant) and mutant.status not in {"killed", "not_run"}
 
 
+def review_priority(found: typ.Sequence[MutantResult]) -> list[int]:
+    """Return the indexes of ``found`` in the order a cut report keeps them.
+
+    Must-kill mutants first, then one mutant of each language in turn, so
+    that one language's many survivors cannot crowd the other's out of a
+    budgeted summary or the capped annotations.
+
+    Parameters
+    ----------
+    found
+        Mutants that need review, in reading order.
+
+    Returns
+    -------
+    list[int]
+        Every index of ``found`` once.
+    """
+    order = [i for i, m in enumerate(found) if is_must_kill(m)]
+    queues: dict[str, list[int]] = {}
+    for index, mutant in enumerate(found):
+        if not is_must_kill(mutant):
+            queues.setdefault(mutant.language, []).append(index)
+    while any(queues.values()):
+        for queue in queues.values():
+            if queue:
+                order.append(queue.pop(0))
+    return order
+
+
 def replay_for(mutant: MutantResult) -> str:
     """Return the one-line command that re-runs ``mutant``.
 
@@ -216,6 +245,23 @@ class PerTestRow:
     sole_kills: int
     covers: int
     duration: float
+    language: str = "python"
+    """The test's language: ``"rust"`` for a ``cargo test`` test."""
+    cross_language: dict[str, int] = dataclasses.field(default_factory=dict)
+    """Kills of mutants in another language, by that language (a Python
+    test killing Rust mutants that ``cargo test`` missed)."""
+
+    @property
+    def note(self) -> str:
+        """What a reviewer should know: idle, or its cross-language kills."""
+        if self.idle:
+            return "kills nothing: worth a reviewer's look"
+        return "; ".join(
+            f"killed by a {self.language.capitalize()} test: {count} {lang} "
+            + ("mutant" if count == 1 else "mutants")
+            + " (cross-language)"
+            for lang, count in sorted(self.cross_language.items())
+        )
 
     @property
     def idle(self) -> bool:
@@ -224,7 +270,7 @@ class PerTestRow:
 
 
 def per_test_rows(results: Results) -> list[PerTestRow]:
-    """Return every test the run knows of, with its kills, sole kills and duration.
+    """Return every test the run knows of, with its kills, sole kills, duration and language.
 
     Kills are counted from the mutants' killers (so they agree with the
     mutants shown); tests that only cover mutants (``MutantResult.tests``)
@@ -243,11 +289,17 @@ def per_test_rows(results: Results) -> list[PerTestRow]:
     kills: dict[str, int] = {}
     sole: dict[str, int] = {}
     covers: dict[str, int] = {}
+    languages: dict[str, str] = {}
+    cross: dict[str, dict[str, int]] = {}
     durations = {record.test: record.duration for record in results.tests}
     for record in results.tests:
         kills.setdefault(record.test, 0)
     for mutant in results.mutants:
         killers = list(dict.fromkeys(k.test for k in mutant.killers))
+        languages.update((k.test, k.language) for k in mutant.killers)
+        for test in dict.fromkeys(k.test for k in mutant.killers if k.language != mutant.language):
+            counts = cross.setdefault(test, {})
+            counts[mutant.language] = counts.get(mutant.language, 0) + 1
         for test in killers:
             kills[test] = kills.get(test, 0) + 1
         if len(killers) == 1:
@@ -262,6 +314,8 @@ def per_test_rows(results: Results) -> list[PerTestRow]:
             sole_kills=sole.get(test, 0),
             covers=covers.get(test, 0),
             duration=durations.get(test, 0.0),
+            language=languages.get(test, "python"),
+            cross_language=cross.get(test, {}),
         )
         for test, count in kills.items()
     ]

@@ -1,8 +1,11 @@
 """The mutation-testing-elements report (schema version 2).
 
 The format Stryker and its viewer and dashboard read; see
-``mutation-testing-report-schema.json``.  Both mutmut's and the catalogue's
-mutants go into the ``files`` entry of the file they mutate.
+``mutation-testing-report-schema.json``.  Every mutant (mutmut's, the
+catalogue's, the generated operators', cargo-mutants') goes into the
+``files`` entry of the file it mutates, with that file's language
+(``rust`` for the Rust phase's files); Rust killers are listed under
+``testFiles`` by the crate file that holds them.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from mutation.report_common import (
     stale_banner_text,
     target_files,
 )
+from mutation.report_rust import rust_test_file
 from mutation.results import MutantResult, Results
+from mutation.rust_results import CARGO_MUTANTS_MARK
 
 FRAMEWORK_NAME = "cuprum-mutation-kit"
 
@@ -38,8 +43,16 @@ ELEMENTS_STATUS: dict[str, str] = {
 
 PHASES: dict[str, tuple[str, ...]] = {
     "setup": ("setup", "workspace"),
-    "initialRun": ("initial_run", "baseline", "baseline+coverage"),
-    "mutation": ("mutation", "mutmut", "catalogue", "attribution"),
+    "initialRun": ("initial_run", "baseline", "baseline+coverage", "rust:baseline"),
+    "mutation": (
+        "mutation",
+        "mutmut",
+        "catalogue",
+        "attribution",
+        "rust:cargo-mutants",
+        "rust:rust-catalogue",
+        "rust:cross-language",
+    ),
 }
 """Which ``Results.phases`` keys (seconds) add up to each schema phase."""
 
@@ -53,11 +66,18 @@ def _version(package: str) -> str | None:
         return None
 
 
-def _framework() -> Json:
+def _framework(results: Results) -> Json:
     framework: Json = {"name": FRAMEWORK_NAME, "version": _version("cuprum") or "0"}
+    dependencies: Json = {}
     mutmut = _version("mutmut")
     if mutmut is not None:
-        framework["dependencies"] = {"mutmut": mutmut}
+        dependencies["mutmut"] = mutmut
+    if any(m.origin == "cargo-mutants" for m in results.mutants):
+        from mutation.cargo_mutants import PINNED_VERSION
+
+        dependencies["cargo-mutants"] = PINNED_VERSION
+    if dependencies:
+        framework["dependencies"] = dependencies
     return framework
 
 
@@ -186,6 +206,8 @@ def mutant_entry(mutant: MutantResult, lines: list[str]) -> Json:
     """
     killed_by = list(dict.fromkeys(k.test for k in mutant.killers))
     location, replacement = locate(mutant, lines)
+    if mutant.origin == "cargo-mutants":
+        replacement = replacement.replace(CARGO_MUTANTS_MARK, "")
     entry: Json = {
         "id": mutant.id,
         "mutatorName": _mutator_name(mutant),
@@ -213,17 +235,25 @@ def _mutator_name(mutant: MutantResult) -> str:
 def _description(mutant: MutantResult) -> str:
     if mutant.origin == "catalogue":
         return mutant.claim or f"catalogue entry {mutant.id}"
+    if mutant.origin == "cargo-mutants":
+        # cargo-mutants names say what changed: "src/pump.rs:12:5: replace f -> bool with true".
+        return mutant.id.split(": ", 1)[-1]
     where = mutant.function or mutant.file
     return f"{mutant.mutator or 'mutmut mutant'} in {where}"
 
 
-def _test_files(results: Results) -> Json:
+def _test_files(results: Results, root: pathlib.Path) -> Json:
     home: dict[str, str] = {}
     for record in results.tests:
         home[record.test] = record.file or file_of_test(record.test)
     for mutant in results.mutants:
         for killer in mutant.killers:
-            home.setdefault(killer.test, file_of_test(killer.test))
+            file = (
+                rust_test_file(killer.test, mutant.file, root)
+                if killer.language == "rust"
+                else file_of_test(killer.test)
+            )
+            home.setdefault(killer.test, file)
     by_file: dict[str, list[Json]] = {}
     for test_id, file in sorted(home.items()):
         name = test_id.split("::", 1)[-1]
@@ -272,9 +302,9 @@ def build_elements_report(
             "mutants": [mutant_entry(m, lines) for m in results.mutants if m.file == file],
         }
     report["files"] = files
-    report["testFiles"] = _test_files(results)
+    report["testFiles"] = _test_files(results, root)
     report["performance"] = _performance(results)
-    report["framework"] = _framework()
+    report["framework"] = _framework(results)
     report["config"] = {
         "created": results.created,
         "resultsSchema": results.schema,

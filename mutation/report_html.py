@@ -1,6 +1,7 @@
 """The HTML report for review: one self-contained page (inline CSS and JS, no network).
 
-Layout, top to bottom: the gates, module scores and trend; links to every
+Layout, top to bottom: the gates, module scores, the Rust phase's gates
+and scores (or a note that it has not run) and trend; links to every
 mutant that needs review (survivors, unkilled must-kill); a sticky filter
 bar (status, origin, module); a file tree of every mutated file (with its
 language and counts by status) beside the annotated sources; the must-kill
@@ -39,6 +40,7 @@ from mutation.report_html_parts import (
     summary_html,
     tests_html,
 )
+from mutation.report_rust import combine, rust_html
 from mutation.report_trend import Trend
 from mutation.results import MutantResult, Results
 
@@ -222,6 +224,8 @@ def render_html(
     *,
     stale: typ.Sequence[str] = (),
     trend: Trend | None = None,
+    rust: Results | None = None,
+    rust_note: str = "",
 ) -> str:
     """Render the run as one self-contained HTML page.
 
@@ -236,12 +240,19 @@ def render_html(
         the page.
     trend
         The comparison with the baseline, when known.
+    rust
+        The Rust phase's results: its files join the tree (highlighted as
+        Rust), its mutants every view, its gates and scores a section.
+    rust_note
+        Said in that section when there are no Rust results.
 
     Returns
     -------
     str
         The page.
     """
+    python = results
+    results = combine(python, rust)
     anchors = {i: f"m{i}" for i in range(len(results.mutants))}
     files = target_files((m.file for m in results.modules), results.mutants)
     by_file: dict[str, Numbered] = {}
@@ -257,7 +268,8 @@ def render_html(
         f"<h1>Mutation testing: {overall}</h1>",
         f'<p class="note">Run of {esc(results.created)}; {len(results.mutants)} mutants in '
         f"{len(files)} files.</p>",
-        summary_html(results, trend),
+        summary_html(python, trend),
+        rust_html(rust, rust_note),
         review_index_html(results, anchors),
         _filters(results, files),
         f'<div id="review">{_tree(files, by_file)}<main id="files">{"".join(sections)}</main></div>',

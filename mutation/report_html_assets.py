@@ -47,6 +47,7 @@ table.grid { border-collapse: collapse; margin: 4px 0 12px; max-width: 100%; }
 table.grid th, table.grid td { border: 1px solid #d0d7de; padding: 2px 8px;
   text-align: left; vertical-align: top; overflow-wrap: anywhere; }
 table.grid td.num, table.grid th.num { text-align: right; white-space: nowrap; }
+#gates tr > :nth-child(2), #rust-gates tr > :nth-child(2) { white-space: nowrap; }
 .stale { background: #fff3cd; border: 2px solid #d39e00; padding: 8px 12px;
   margin-top: 12px; font-weight: 600; }
 .pass { color: #1a7f37; } .fail { color: #cf222e; font-weight: 600; }
@@ -90,7 +91,7 @@ tr.line.worst-timeout, tr.line.worst-error { background: #fff1e0; }
 tr.line.worst-killed { background: #f0fff4; }
 tr.mutants > td { padding: 4px 8px 8px 52px; background: #fbfcfd; }
 .mutant { margin: 4px 0; padding: 4px 8px; border-left: 4px solid #8c959f;
-  background: #fff; white-space: normal; max-width: 1000px; }
+  background: #fff; white-space: normal; max-width: min(1000px, calc(100vw - 380px)); }
 details.card-body > summary { color: #57606a; font-size: 12px; cursor: pointer; }
 .mutant header { display: flex; flex-wrap: wrap; gap: 4px 8px; align-items: baseline; }
 .mutant header code { overflow-wrap: anywhere; }

@@ -127,9 +127,9 @@ def mutant_html(mutant: MutantResult, anchor: str) -> str:
         title.append(f"<strong>must-kill</strong> <span>{esc(mutant.claim)}</span>")
     body = [f'<pre class="diff">{diff_html(mutant.diff or "(no diff recorded)")}</pre>']
     if mutant.killers:
-        body.append('<div class="killers"><strong>Killed by</strong><ul>')
+        body.append(f'<div class="killers"><strong>{esc(killed_by(mutant))}</strong><ul>')
         body.extend(
-            f"<li><code>{esc(k.test)}</code>"
+            f'<li><code>{esc(k.test)}</code> <span class="lang">{esc(k.language)}</span>'
             f'<pre class="wrap">{esc(shorten(k.message, 8) or "(no message)")}</pre></li>'
             for k in mutant.killers
         )
@@ -155,6 +155,18 @@ def mutant_html(mutant: MutantResult, anchor: str) -> str:
         f'<details class="card-body"{" open" if needs_review(mutant) else ""}>'
         f"<summary>diff, tests, replay</summary>{''.join(body)}</details></article>"
     )
+
+
+def killed_by(mutant: MutantResult) -> str:
+    """Return the heading of a mutant's killers, naming a cross-language kill.
+
+    A Rust mutant that ``cargo test`` missed and a Python test killed reads
+    "Killed by a Python test"; killers of the mutant's own language, "Killed by".
+    """
+    others = sorted({k.language for k in mutant.killers} - {mutant.language})
+    if not others:
+        return "Killed by"
+    return "Killed by a " + " and a ".join(lang.capitalize() for lang in others) + " test"
 
 
 def _covering(tests: list[str]) -> str:
@@ -215,7 +227,15 @@ def must_kill_html(results: Results, anchors: dict[int, str]) -> str:
         return ""
     rows = []
     for index, m in entries:
-        killers = ", ".join(f"<code>{esc(k.test)}</code>" for k in m.killers[:3])
+        killers = ", ".join(
+            f"<code>{esc(k.test)}</code>"
+            + (
+                f' <span class="lang">{esc(k.language)} test</span>'
+                if k.language != m.language
+                else ""
+            )
+            for k in m.killers[:3]
+        )
         more = f" (+{len(m.killers) - 3})" if len(m.killers) > 3 else ""
         rows.append(
             f'<tr data-status="{esc(m.status)}"><td>'
@@ -245,8 +265,8 @@ def tests_html(results: Results) -> str:
         f'<td class=num data-value="{r.covers}">{r.covers}</td>'
         f'<td class=num data-value="{r.duration:.6f}">{r.duration:.3f} s</td>'
         f'<td data-value="{int(r.idle)}">'
-        + ("kills nothing: worth a reviewer's look" if r.idle else "")
-        + "</td></tr>"
+        + esc(r.note)
+        + f'</td><td class="test-lang" data-value="{esc(r.language)}">{esc(r.language)}</td></tr>'
         for r in rows
     )
     idle = sum(1 for r in rows if r.idle)
@@ -259,5 +279,6 @@ def tests_html(results: Results) -> str:
         '<th data-type="number" class=num>Sole kills</th>'
         '<th data-type="number" class=num>Covers</th>'
         '<th data-type="number" class=num>Duration</th><th data-type="number">Note</th>'
+        '<th data-type="text">Language</th>'
         f"</tr></thead><tbody>{body}</tbody></table></section>"
     )

@@ -1,7 +1,7 @@
 """The Markdown summary: a pull-request comment that fits, or everything (``--full``).
 
-Order: STALE warning, verdict, gates, module scores, trend against the
-baseline, the must-kill table (unkilled rows first), survivors (unkilled
+Order: STALE warning, verdict, gates, module scores, the Rust phase's gates
+and scores (or a note that it has not run), trend against the baseline, the must-kill table (unkilled rows first), survivors (unkilled
 must-kill mutants first) with diffs and covering tests, the must-kill
 evidence, unviable mutants (listed apart, never scored), excused mutants and
 the per-test table.
@@ -9,7 +9,7 @@ the per-test table.
 By default the text stays under :data:`PR_LIMIT` characters whatever the
 number of mutants: the verdict, gates and scores always appear; then, in
 priority order, the must-kill rows of unkilled mutants, the survivors, the
-rows of killed must-kill mutants, their evidence and the long tables;
+rows of killed must-kill mutants (Python's and Rust's alike), their evidence and the long tables;
 whatever does not fit is counted and pointed to the HTML report.  ``full=True`` keeps every
 block (for a CI job summary, which has a larger limit).
 """
@@ -26,6 +26,7 @@ from mutation.report_common import (
     is_must_kill,
     needs_review,
     per_test_rows,
+    review_priority,
     stale_banner_text,
 )
 from mutation.report_markdown_blocks import (
@@ -36,12 +37,14 @@ from mutation.report_markdown_blocks import (
     survivor_block,
     where,
 )
+from mutation.report_rust import combine, rust_markdown
 from mutation.report_trend import Trend
 from mutation.results import MutantResult, Results
 
 __all__ = ["IDLE_TEST_NOTE", "PR_LIMIT", "cell", "code", "percent", "render_markdown"]
 
 IDLE_TEST_NOTE = "kills nothing: worth a reviewer's look"
+"""The note of a test that kills nothing (:attr:`PerTestRow.note`)."""
 ARTIFACT = "`mutation-report.html` (the HTML report artifact)"
 TREND_NAMED = 20
 """New survivors and newly killed mutants named before the rest are counted."""
@@ -154,7 +157,10 @@ def _killers_cell(mutant: MutantResult) -> str:
     if not mutant.killers:
         return "none"
     # Every killer and its message is listed in the mutant's evidence block.
-    shown = ", ".join(code(k.test) for k in mutant.killers[:_KILLERS_IN_TABLE])
+    shown = ", ".join(
+        code(k.test) + (f" ({k.language} test)" if k.language != mutant.language else "")
+        for k in mutant.killers[:_KILLERS_IN_TABLE]
+    )
     hidden = len(mutant.killers) - _KILLERS_IN_TABLE
     return shown + (f" (+{hidden} more)" if hidden > 0 else "")
 
@@ -229,13 +235,16 @@ def _survivors(
     if not found:
         lines.extend(["Every mutant in scope was killed or excused.", ""])
         return lines
-    shown = 0
-    for mutant in found if limit is None else found[:limit]:
-        block = survivor_block(mutant, root, compact=budget.limited)
+    kept: dict[int, str] = {}
+    order = review_priority(found)
+    for index in order if limit is None else order[:limit]:
+        block = survivor_block(found[index], root, compact=budget.limited)
         if not budget.take(block):
             break
-        lines.append(block)
-        shown += 1
+        kept[index] = block
+    # Budgeted in priority order, laid out in reading order.
+    lines.extend(kept[index] for index in sorted(kept))
+    shown = len(kept)
     if shown < len(found):
         lines.extend([f"...and {len(found) - shown} more; see {ARTIFACT}.", ""])
     return lines
@@ -291,11 +300,14 @@ def _tests(results: Results, budget: Budget) -> list[str]:
     if budget.limited:
         tallies = sorted(tallies, key=lambda t: not t.idle)
     rows = [
-        f"| {code(t.test)} | {t.kills} | {t.sole_kills} | {IDLE_TEST_NOTE if t.idle else ''} |"
+        f"| {code(t.test)} | {t.language} | {t.kills} | {t.sole_kills} | {cell(t.note)} |"
         for t in tallies
     ]
     return _listed(
-        "### Tests", "| Test | Kills | Sole kills | Note |\n|---|---:|---:|---|", rows, budget
+        "### Tests",
+        "| Test | Language | Kills | Sole kills | Note |\n|---|---|---:|---:|---|",
+        rows,
+        budget,
     )
 
 
@@ -308,6 +320,8 @@ def render_markdown(
     full: bool = False,
     trend: Trend | None = None,
     max_chars: int = PR_LIMIT,
+    rust: Results | None = None,
+    rust_note: str = "",
 ) -> str:
     """Render the run as Markdown.
 
@@ -329,6 +343,11 @@ def render_markdown(
         The comparison with the baseline, when known.
     max_chars
         The length the summary stays under unless ``full``.
+    rust
+        The Rust phase's results: its mutants join every block, its gates
+        and scores get a section of their own.
+    rust_note
+        Said in that section when there are no Rust results.
 
     Returns
     -------
@@ -337,12 +356,15 @@ def render_markdown(
     """
     base = pathlib.Path() if root is None else root
     budget = Budget(None if full else max_chars)
+    python = results
+    results = combine(python, rust)
     fixed: list[str] = []
     if stale:
         fixed.extend(_stale_block(stale))
     fixed.extend(_header(results))
-    fixed.extend(_gates(results))
-    fixed.extend(_modules(results, trend))
+    fixed.extend(_gates(python))
+    fixed.extend(_modules(python, trend))
+    fixed.extend(rust_markdown(rust, rust_note))
     fixed.extend(_trend(trend))
     budget.spend("\n".join(fixed))
     # Blocks are budgeted in priority order, then laid out in reading order.

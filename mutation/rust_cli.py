@@ -6,7 +6,8 @@
 in a scratch copy and prints the tests that fail.
 
 Exit codes: 0 every gate passed; 1 a gate failed; 2 usage or configuration
-error; 4 the unmutated tests fail; 130 interrupted.
+error; 3 a mutant's diff cannot be placed in its file (nothing is written);
+4 the unmutated tests fail; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -20,10 +21,13 @@ import sys
 
 from mutation.config import ConfigError
 from mutation.cross_language import CrossLanguageError
-from mutation.results import RESULTS_SCHEMA, Results
+from mutation.locations import require_valid_locations
+from mutation.report_common import read_source
+from mutation.results import RESULTS_SCHEMA, InvalidResultsError, Results
 from mutation.rust_config import load_rust_config
 from mutation.rust_gates import rust_gates, rust_scores
 from mutation.rust_phase import PhaseRun, cache_path, results_path, run_rust_phase
+from mutation.rust_results import RUST_INPUTS, function_inputs, relocate
 from mutation.rust_runs import BaselineFailedError
 
 _SHARD = re.compile(r"^(\d+)/(\d+)$")
@@ -47,19 +51,23 @@ def parse_shard(text: str | None) -> tuple[int, int] | None:
 
 
 def write_results(root: pathlib.Path, run: PhaseRun, shard: tuple[int, int] | None) -> Results:
-    """Score, gate and write the phase's result file and its cache."""
+    """Score, gate and write the phase's result file and its cache.
+
+    Raises
+    ------
+    mutation.locations.LocationError
+        If a mutant's diff cannot be placed in its file (nothing is written).
+    """
     config = load_rust_config(root)
+    # Placed from their diffs, as the Python phase places its mutants, and
+    # checked the way the reports check them.
+    relocate(run.mutants, lambda file: read_source(root, file))
+    require_valid_locations(run.mutants, lambda file: read_source(root, file))
     scores = rust_scores(run.mutants, config)
     results = Results(
         schema=RESULTS_SCHEMA,
         created=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        inputs={
-            "rust-functions": {
-                f"{file}::{name}": digest
-                for file, functions in dict(run.cache.get("functions", {})).items()  # type: ignore[call-overload]
-                for name, digest in functions.items()
-            }
-        },
+        inputs={RUST_INPUTS: function_inputs(dict(run.cache.get("functions", {})))},  # type: ignore[call-overload]
         inputs_digest=str(run.cache.get("tests_digest", "")),
         phases=run.phases,
         modules=scores,
@@ -122,6 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         _say(f"rust phase: error: {exc}")
         return 2
+    except InvalidResultsError as exc:
+        _say(f"rust phase: error: {exc}")
+        return 3
     except (BaselineFailedError, CrossLanguageError) as exc:
         _say(f"rust phase: baseline failed: {exc}")
         return 4

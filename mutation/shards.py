@@ -97,6 +97,26 @@ def load_shards(paths: list[pathlib.Path]) -> tuple[Results, list[MutantResult]]
     return first, mutants
 
 
+def _rust_for_merge(root: pathlib.Path) -> tuple[Results | None, str]:
+    """Return the Rust phase's results for the merged reports, or why there are none.
+
+    The merge writes the Python result file whatever the Rust one holds, so a
+    stale or invalid Rust file leaves its outcomes out with a note (printed
+    and in the reports) instead of failing the merge.
+    """
+    from mutation.report_rust import rust_for_report
+
+    try:
+        rust = rust_for_report(root, None, allow_stale=False)
+    except InvalidResultsError as exc:
+        note = f"Rust results not included: {exc}"
+        print(note)
+        return None, note.splitlines()[0]
+    if rust.note:
+        print(rust.note)
+    return rust.results, rust.note
+
+
 def command_merge(args: argparse.Namespace) -> int:
     """Merge shard results into the result file, gates and reports."""
     from mutation.assemble import apply_excuses, assemble, canonical_order, write_results
@@ -136,7 +156,10 @@ def command_merge(args: argparse.Namespace) -> int:
     )
     write_results(results, root / config.results)
     out = root / (args.out or DEFAULT_OUT)
-    written = write_reports(results, root, out, stale=stale_for(results, root))
+    rust, rust_note = _rust_for_merge(root)
+    written = write_reports(
+        results, root, out, stale=stale_for(results, root), rust=rust, rust_note=rust_note
+    )
     print(render_summary(results))
     print(f"merged {len(args.files)} shards; results: {config.results}")
     print("reports: " + ", ".join(str(p.relative_to(root)) for p in written))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import pathlib
 import shutil
 import tempfile
@@ -38,9 +39,22 @@ def scratch_directory(prefix: str = "cuprum-mutation-") -> Iterator[pathlib.Path
     Signals are turned into ``KeyboardInterrupt`` by
     :func:`mutation.processes.interruptible`, entered around this block, so
     the removal here also runs on SIGINT and SIGTERM.
+
+    While the block runs, ``TMPDIR`` points into the directory, so what the
+    kit's children leave in their temporary directory (pytest's
+    ``pytest-of-<user>``, cargo's files) goes with it, even when a child is
+    killed before it can clean up.
     """
     path = pathlib.Path(tempfile.mkdtemp(prefix=prefix))
+    children_tmp = path / "tmp"
+    children_tmp.mkdir()
+    previous = os.environ.get("TMPDIR")
+    os.environ["TMPDIR"] = str(children_tmp)
     try:
         yield path
     finally:
+        if previous is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = previous
         shutil.rmtree(path, ignore_errors=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import json
 import pathlib
 import subprocess
 import sys
@@ -162,7 +163,15 @@ def mutmut_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[pathlib.Path, 
         check=False,
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
-    mutants = [m.result for m in generate(workspace, 2)[1]]
+    # mutmut's own verdicts (exit code 0 under a mutant: it survived), read
+    # before the kit regenerates the mutants, so the pages below show survivors.
+    verdicts: dict[str, int] = {}
+    for meta in (workspace / "mutants").rglob("*.meta"):
+        verdicts.update(json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"])
+    mutants = [
+        dataclasses.replace(m.result, status="survived" if verdicts[m.result.id] == 0 else "killed")
+        for m in generate(workspace, 2)[1]
+    ]
     return pristine, mutants
 
 

@@ -154,9 +154,9 @@ def test_excused_with_reasons(results: Results, project: pathlib.Path) -> None:
 
 def test_per_test_table_flags_idle_tests(results: Results, project: pathlib.Path) -> None:
     body = sections(render_markdown(results, stale=[], root=project))["Tests"]
-    assert row(body, f"`{RUST_TEST}`")[1:] == ["1", "1", ""]
-    assert row(body, f"`{FALLBACK_TEST}`")[1:] == ["1", "1", ""]
-    assert row(body, f"`{IDLE_TEST}`")[1:] == ["0", "0", IDLE_TEST_NOTE]
+    assert row(body, f"`{RUST_TEST}`")[1:] == ["python", "1", "1", ""]
+    assert row(body, f"`{FALLBACK_TEST}`")[1:] == ["python", "1", "1", ""]
+    assert row(body, f"`{IDLE_TEST}`")[1:] == ["python", "0", "0", IDLE_TEST_NOTE]
     assert "worth a reviewer's look" in IDLE_TEST_NOTE
 
 

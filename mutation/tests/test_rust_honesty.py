@@ -11,20 +11,24 @@ says so.
 
 from __future__ import annotations
 
+import html
 import json
-import os
 import pathlib
 import shutil
 import signal
-import subprocess
-import sys
 import types
 from collections.abc import Iterator
 
 import pytest
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
-TOOLS = REPO / ".cargo-tools" / "bin"
+from mutation.report import main as report_main
+from mutation.results import RESULTS_SCHEMA, Results
+from mutation.tests.factories import save_results
+from mutation.tests.ring_crate import REPO, RING_TESTS
+from mutation.tests.ring_crate import make_ring as _ring
+from mutation.tests.ring_crate import require_tools as _require_tools
+from mutation.tests.ring_crate import run_phase as _phase
+
 LIMIT_SECONDS = 900
 
 
@@ -44,105 +48,6 @@ def per_test_limit() -> Iterator[None]:
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
-
-
-def _require_tools() -> None:
-    if os.environ.get("CUPRUM_EXPECT_NATIVE") == "absent":
-        pytest.skip("builds crates: runs once, in the with-extension run (make test-native)")
-    found = (TOOLS / "cargo-mutants").is_file() or shutil.which("cargo-mutants")
-    if shutil.which("cargo") and found:
-        return
-    reason = "needs cargo and cargo-mutants (run `make cargo-mutants`)"
-    if os.environ.get("CI"):
-        pytest.fail(f"CI must have them: {reason}")
-    pytest.skip(reason)
-
-
-def _phase(root: pathlib.Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO),
-        "PATH": f"{TOOLS}{os.pathsep}{os.environ.get('PATH', '')}",
-    }
-    env.pop("CUPRUM_EXPECT_NATIVE", None)
-    return subprocess.run(
-        [sys.executable, "-m", "mutation.rust_phase", "run", *args],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=1800,
-    )
-
-
-RING_SOURCE = """//! A tiny crate for the kit's own tests.
-
-/// Clamp a requested chunk size to 1..=64.
-pub fn clamp_chunk(size: usize) -> usize {
-    size.clamp(1, 64)
-}
-
-/// Whether the ring is ready.
-pub fn is_ready() -> bool {
-    true
-}
-"""
-
-RING_TESTS = """use ring::{clamp_chunk, is_ready};
-
-#[test]
-fn chunks_are_clamped() {
-    assert_eq!(clamp_chunk(0), 1);
-    assert_eq!(clamp_chunk(7), 7);
-    assert_eq!(clamp_chunk(100), 64);
-}
-
-#[test]
-fn ring_is_ready() {
-    assert!(is_ready());
-}
-"""
-
-RING_CATALOGUE = """
-[[mutant]]
-id = "ring-upper-bound-off"
-claim = "chunks are at most 64 bytes"
-file = "ring/src/lib.rs"
-function = "clamp_chunk"
-find = "size.clamp(1, 64)"
-replace = "size.clamp(1, 65)"
-"""
-
-RING_CONFIG = """
-[mutation.rust]
-crate = ring
-sources = ring/src/lib.rs
-catalogue = catalogue_rust.toml
-python_tests = test_nothing.py
-results = results/rust.json
-rust_score_min = 1.0
-max_survivors = 0
-timeout_multiplier = 3
-minimum_timeout = 20
-jobs = 2
-cross_language = no
-"""
-
-
-def _ring(tmp_path: pathlib.Path, tests: str) -> pathlib.Path:
-    root = tmp_path / "ring-project"
-    (root / "ring" / "src").mkdir(parents=True)
-    (root / "ring" / "tests").mkdir()
-    (root / "ring" / "Cargo.toml").write_text(
-        '[package]\nname = "ring"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\n'
-    )
-    (root / "ring" / "src" / "lib.rs").write_text(RING_SOURCE)
-    (root / "ring" / "tests" / "ring.rs").write_text(tests)
-    (root / "catalogue_rust.toml").write_text(RING_CATALOGUE)
-    (root / "test_nothing.py").write_text("")
-    (root / "setup.cfg").write_text(RING_CONFIG)
-    return root
 
 
 def _results(root: pathlib.Path, name: str = "results/rust.json") -> dict[str, object]:
@@ -255,3 +160,12 @@ def test_mutant_cargo_test_misses_is_killed_by_a_python_test(tmp_path: pathlib.P
     assert killer["language"] == "python"
     assert killer["test"] == "cuprum/unittests/test_rust_pump.py::test_is_available"
     assert f"cross-language kill: {mutant['id']} by Python test {killer['test']}" in run.stdout
+    # The reports name the cross-language kill too (no Python phase ran in
+    # this copy: an empty Python result file stands for it).
+    empty = Results(RESULTS_SCHEMA, "2026-01-02T00:00:00+00:00", {}, "", {}, [], [], [], {}, [])
+    save_results(empty, root)
+    assert report_main(["--root", str(root)]) == 0
+    page = (root / "mutation/results/report/mutation-report.html").read_text(encoding="utf-8")
+    card = page.split(f'data-id="{html.escape(mutant["id"])}"', 1)[1].split("</article>")[0]
+    assert "Killed by a Python test" in card
+    assert f"<code>{html.escape(killer['test'])}</code>" in card

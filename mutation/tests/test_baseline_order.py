@@ -1,0 +1,44 @@
+"""The order of a mutant's covering tests: fastest first, and stable across runs."""
+
+from __future__ import annotations
+
+from mutation.baseline import Baseline, speed_class
+
+
+def _baseline(durations: dict[str, float]) -> Baseline:
+    return Baseline(
+        passed=True,
+        failures=[],
+        durations=durations,
+        coverage={},
+        lines={"m.py": {3: set(durations)}},
+        output="",
+    )
+
+
+def test_speed_classes_double_from_fifty_milliseconds() -> None:
+    assert [speed_class(s) for s in (0.0, 0.049, 0.05, 0.099, 0.1, 0.2, 1.0)] == [
+        0,
+        0,
+        1,
+        1,
+        2,
+        3,
+        5,
+    ]
+
+
+def test_near_equal_tests_keep_one_order_whatever_their_measured_durations() -> None:
+    # Two runs of the same suite: the instant tests swapped their raw durations.
+    first = _baseline({"t::b": 0.0004, "t::a": 0.0009, "t::slow": 1.5, "t::mid": 0.3})
+    second = _baseline({"t::b": 0.0011, "t::a": 0.0002, "t::slow": 1.4, "t::mid": 0.31})
+    expected = ["t::a", "t::b", "t::mid", "t::slow"]
+    assert first.covering("m.py", (1, 5)) == expected
+    assert second.covering("m.py", (1, 5)) == expected
+
+
+def test_tests_outside_the_span_or_without_a_duration_are_left_out() -> None:
+    baseline = _baseline({"t::a": 0.001})
+    baseline.lines["m.py"][9] = {"t::far", "t::a"}
+    assert baseline.covering("m.py", (1, 5)) == ["t::a"]
+    assert baseline.covering("m.py", (9, 9)) == ["t::a"]
