@@ -78,7 +78,18 @@ class KitConfig:
             "config": ["setup.cfg", self.catalogue, self.excused],
             # Everything else copied into the workspaces (other modules, helpers).
             "project": list(self.copy),
+            # The kit's own modules: a verdict from another version of the
+            # engine or the operators is not re-used.
+            "kit": self.kit_sources(),
         }
+
+    def kit_sources(self) -> list[str]:
+        """Return the kit's modules, relative to the root when inside it."""
+        kit = pathlib.Path(__file__).resolve().parent
+        files = sorted(kit.glob("*.py"))
+        if kit.is_relative_to(self.root.resolve()):
+            return [p.relative_to(self.root.resolve()).as_posix() for p in files]
+        return [str(p) for p in files]
 
 
 def _lines(value: str) -> tuple[str, ...]:

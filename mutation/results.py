@@ -229,7 +229,14 @@ def fingerprint(
             )
             for candidate in candidates:
                 if candidate.exists():
-                    files[candidate.relative_to(root).as_posix()] = _sha256(candidate)
+                    # Files outside the root (the kit itself, run on another
+                    # project) keep their absolute path.
+                    name = (
+                        candidate.relative_to(root).as_posix()
+                        if candidate.is_relative_to(root)
+                        else candidate.as_posix()
+                    )
+                    files[name] = _sha256(candidate)
         hashed[group] = files
         for name, digest in sorted(files.items()):
             overall.update(f"{group}:{name}:{digest}\n".encode())

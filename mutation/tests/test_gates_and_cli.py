@@ -8,9 +8,9 @@ import pathlib
 import subprocess
 import sys
 
-from mutation.config import KitConfig
+from mutation.config import KitConfig, load_config
 from mutation.gates import evaluate, module_scores
-from mutation.results import Killer, MutantResult, Status
+from mutation.results import Killer, MutantResult, Status, fingerprint
 
 TARGETS = ("pkg/a.py", "pkg/b.py")
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -93,3 +93,25 @@ def test_help_lists_every_command() -> None:
     listed = completed.stdout.split("positional arguments:")[1]
     for command in ("run", "merge", "coverage", "check", "baseline", "replay"):
         assert f"\n    {command} " in listed, command
+
+
+def test_the_kits_own_modules_are_inputs_of_a_run() -> None:
+    kit = load_config(REPO).input_groups()["kit"]
+    assert {"mutation/run.py", "mutation/operators.py", "mutation/execute.py"} <= set(kit)
+    assert not [k for k in kit if "/tests/" in k]
+
+
+def test_an_input_outside_the_root_keeps_its_path_and_its_change_shows(
+    tmp_path: pathlib.Path,
+) -> None:
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "a.py").write_text("x = 1\n")
+    outside = tmp_path / "kit" / "engine.py"
+    outside.parent.mkdir()
+    outside.write_text("VERSION = 1\n")
+    groups = {"source": ["a.py"], "kit": [str(outside)]}
+    inputs, before = fingerprint(root, groups)
+    assert set(inputs["kit"]) == {outside.as_posix()}
+    outside.write_text("VERSION = 2\n")
+    assert fingerprint(root, groups)[1] != before
