@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from mutation.report_rust import load_rust
-from mutation.results import load_results
+from mutation.results import Results, load_results
 from mutation.rust_cli import main
 from mutation.tests.ring_crate import REPO, RING_TESTS, make_ring, require_tools, run_phase
 
@@ -99,6 +99,12 @@ def _verdicts(path: pathlib.Path) -> dict[str, tuple[str, list[str]]]:
     return {m.id: (m.status, [k.test for k in m.killers]) for m in results.mutants}
 
 
+def _counted(results: Results) -> int:
+    """The ``N`` of the Rust score gate's ``killed of N counted``."""
+    detail = next(g.detail for g in results.gates if g.name.startswith("rust score"))
+    return int(detail.split(" killed of ", 1)[1].split(" ", 1)[0])
+
+
 def _after(output: str, header: str) -> list[str]:
     lines = output.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith(header))
@@ -108,9 +114,11 @@ def _after(output: str, header: str) -> list[str]:
 def test_merged_shards_give_the_unsharded_verdicts_gates_and_summary(
     runs: Runs, sharded: pathlib.Path
 ) -> None:
+    counted = 0
     for shard in SHARDS:
-        # Each shard really judged only part of the mutants.
+        # Each shard really judged only part of the mutants, and counts only those.
         assert "not_run" in {status for status, _ in _verdicts(sharded / shard).values()}
+        counted += _counted(load_results(sharded / shard))
     merged = _merge(sharded, *SHARDS)
     assert merged.returncode == runs.unsharded_run.returncode == 1, merged.stdout + merged.stderr
     whole = sharded / "results/rust.json"
@@ -123,6 +131,7 @@ def test_merged_shards_give_the_unsharded_verdicts_gates_and_summary(
         (g.name, g.passed, g.detail) for g in theirs.gates
     ]
     assert ours.modules == theirs.modules
+    assert counted == _counted(ours) == 3
     assert (ours.shard, ours.selection) == ("", [])
     assert _after(merged.stdout, "rust phase: merged 2 shards") == _after(
         runs.unsharded_run.stdout, "rust phase: 4 run"
