@@ -71,7 +71,6 @@ def build_results(
     digest: str,
     phases: dict[str, float],
     selection: list[str],
-    shard: str = "",
 ) -> Results:
     """Place, score and gate the phase's mutants as one result file.
 
@@ -98,7 +97,6 @@ def build_results(
         coverage={},
         gates=rust_gates(mutants, scores, config),
         selection=selection,
-        shard=shard,
     )
 
 
@@ -121,8 +119,9 @@ def write_results(
         digest=str(run.cache.get("tests_digest", "")),
         phases=run.phases,
         # Recorded so that shards run with different selections never merge.
+        # The shard stays out of ``Results.shard``: that field marks a Python
+        # shard, which `python -m mutation merge` takes.
         selection=([f"shard {label}"] if shard else []) + ([f"only {only}"] if only else []),
-        shard=label,
     )
     _write(root / results_path(config, shard), results, cache_path(config, shard), run.cache)
     return results

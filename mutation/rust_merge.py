@@ -43,13 +43,11 @@ class MergedShards:
 
 
 def shard_label(results: Results) -> str:
-    """Return ``K/N`` of a shard's result (``""`` for an unsharded one).
+    """Return ``K/N`` of a Rust shard's result (``""`` for an unsharded one).
 
-    Files written before the ``shard`` field was set say it only in their
-    selection (``"shard K/N"``).
+    A Rust shard says it in its selection (``"shard K/N"``), not in
+    ``Results.shard``, which marks Python shards.
     """
-    if results.shard:
-        return results.shard
     for entry in results.selection:
         match = _SHARD_SELECTION.match(entry)
         if match:

@@ -23,8 +23,9 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from mutation.report_rust import load_rust
-from mutation.results import Results, load_results
+from mutation.results import InvalidResultsError, Results, load_results
 from mutation.rust_cli import main
+from mutation.shards import load_shards
 from mutation.tests.ring_crate import REPO, RING_TESTS, make_ring, require_tools, run_phase
 
 LIMIT_SECONDS = 600
@@ -133,6 +134,9 @@ def test_merged_shards_give_the_unsharded_verdicts_gates_and_summary(
     assert ours.modules == theirs.modules
     assert counted == _counted(ours) == 3
     assert (ours.shard, ours.selection) == ("", [])
+    # A Rust shard is not a Python one: `python -m mutation merge` refuses it.
+    with pytest.raises(InvalidResultsError, match="is not a shard's partial result"):
+        load_shards([sharded / SHARDS[0]])
     assert _after(merged.stdout, "rust phase: merged 2 shards") == _after(
         runs.unsharded_run.stdout, "rust phase: 4 run"
     )
@@ -166,7 +170,7 @@ def _other_function(raw: Json) -> None:
 
 
 def _of_three(raw: Json) -> None:
-    raw["shard"] = "2/3"
+    raw["selection"] = ["shard 2/3"]
 
 
 def _garbage(path: pathlib.Path) -> None:
@@ -215,10 +219,15 @@ def test_invalid_or_unsharded_files_are_refused(
     assert main(["merge", *SHARDS]) == 3
     assert f"{SHARDS[1]}: not a valid result file" in capsys.readouterr().out
     unsharded = sharded / "results/whole.json"
-    _edit(sharded / SHARDS[0], lambda raw: raw.update(shard="", selection=[]))
+    _edit(sharded / SHARDS[0], lambda raw: raw.update(selection=[]))
     shutil.copy(sharded / SHARDS[0], unsharded)
     assert main(["merge", str(unsharded)]) == 3
     assert "whole.json is not a Rust shard's result" in capsys.readouterr().out
+    python = sharded / "results/python.json"
+    shutil.copy(sharded / SHARDS[0], python)
+    _edit(python, lambda raw: raw["mutants"][0].update(language="python"))
+    assert main(["merge", str(python)]) == 3
+    assert "python.json is not a Rust phase result" in capsys.readouterr().out
     assert main(["merge", "results/nowhere.json"]) == 3
     assert "no shard result file at results/nowhere.json" in capsys.readouterr().out
     assert not (sharded / "results/rust.json").exists()
