@@ -25,6 +25,7 @@ import pytest
 from mutation.report_rust import load_rust
 from mutation.results import InvalidResultsError, Results, load_results
 from mutation.rust_cli import main
+from mutation.rust_gates import position_free
 from mutation.shards import load_shards
 from mutation.tests.ring_crate import REPO, RING_TESTS, make_ring, require_tools, run_phase
 
@@ -231,3 +232,42 @@ def test_invalid_or_unsharded_files_are_refused(
     assert main(["merge", "results/nowhere.json"]) == 3
     assert "no shard result file at results/nowhere.json" in capsys.readouterr().out
     assert not (sharded / "results/rust.json").exists()
+
+
+def _survivor(root: pathlib.Path) -> tuple[str, Json]:
+    for shard in SHARDS:
+        raw = json.loads((root / shard).read_text(encoding="utf-8"))
+        for mutant in raw["mutants"]:
+            if mutant["status"] == "survived":
+                return shard, mutant
+    raise AssertionError("the weakened ring tests leave one survivor")
+
+
+def test_the_merge_applies_the_current_excuses_and_refuses_a_vanished_one(
+    sharded: pathlib.Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(sharded)
+    shard, survivor = _survivor(sharded)
+    excuses = sharded / "mutation" / "excused_rust.toml"
+    excuses.parent.mkdir()
+    excuses.write_text(
+        "[[excused]]\n"
+        f"mutant = {json.dumps(position_free(survivor['id']))}\n"
+        'reason = "the ring is always ready (a test of the merge)"\n'
+        'diff_contains = "false"\n',
+        encoding="utf-8",
+    )
+    assert main(["merge", *SHARDS]) == 0, capsys.readouterr().out
+    assert "[pass] rust survivors" in capsys.readouterr().out
+    statuses = {m.id: m.status for m in load_results(sharded / "results/rust.json").mutants}
+    assert statuses[survivor["id"]] == "excused"
+    # What a shard run under that excuse records; the excuse is then removed.
+    _edit(
+        sharded / shard,
+        lambda raw: next(m for m in raw["mutants"] if m["id"] == survivor["id"]).update(
+            status="excused"
+        ),
+    )
+    excuses.unlink()
+    assert main(["merge", *SHARDS]) == 3
+    assert "no longer excuses it; re-run the shards" in capsys.readouterr().out
