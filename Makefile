@@ -19,7 +19,7 @@ SHARD ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help venv develop native native-clean test test-pure test-native lint \
-        typecheck fmt check-fmt coverage mutate mutate-report mutate-diff mutate-baseline mutate-generated bench bench-kit \
+        typecheck fmt check-fmt coverage mutate mutate-report mutate-diff mutate-baseline bench bench-kit \
         rust-check clean test-installed lint-workflows workflow-tools \
         cargo-mutants mutate-rust mutate-rust-merge
 
@@ -104,7 +104,7 @@ coverage: $(STAMP) ## Branch-coverage gate on the two pathway modules
 	$(NATIVE_IF_CARGO)
 	$(PY) -m mutation coverage
 
-mutate: $(STAMP) ## The release check: every mutant once (mutmut + catalogue) + gates
+mutate: $(STAMP) ## The release check: every mutant once (mutmut + catalogue + generated) + gates
 	$(NATIVE_IF_CARGO)
 	$(PY) -m mutation run
 
@@ -127,9 +127,6 @@ mutate-report: $(STAMP) ## Markdown, JSON and HTML reports from the last run
 mutate-baseline: $(STAMP) ## Record the last run's scores as the ratchet baseline
 	$(PY) -m mutation baseline
 
-mutate-generated: $(STAMP) ## The kit's generated operators (libcst) and their score gate
-	$(NATIVE_IF_CARGO)
-	$(PY) -m mutation.generated run
 
 mutate-diff: $(STAMP) ## Mutation review of functions changed since BASE=<ref>
 	@test -n "$(BASE)" || { echo "usage: make mutate-diff BASE=<git ref>"; exit 2; }

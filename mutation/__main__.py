@@ -3,7 +3,7 @@
 Commands: ``run`` (the kit: baseline, every mutant once, gates), ``merge``
 (shard results into one), ``coverage`` (the coverage gate alone), ``check``
 (the gates of the last results), ``baseline`` (record the ratchet) and
-``replay`` (one catalogue mutant against its killers).
+``replay`` (one catalogue or generated mutant against its killers).
 
 Exit codes: 0 all gates pass; 1 a gate failed; 2 usage or configuration
 error (including a catalogue entry that no longer applies); 3 stale or
@@ -22,7 +22,9 @@ from mutation.catalogue import load_catalogue
 from mutation.catalogue_source import catalogue_mutants
 from mutation.config import ConfigError, KitConfig, load_config
 from mutation.execute import ExecutorFailedError, assign_tests, execute
+from mutation.generated_source import generated_mutants
 from mutation.locations import LocationError
+from mutation.mutants import Mutant
 from mutation.mutmut_source import MutmutFailedError
 from mutation.processes import interruptible
 from mutation.results import InvalidResultsError, Results, load_results, stale_inputs
@@ -80,23 +82,38 @@ def command_check(args: argparse.Namespace) -> int:
     return EXIT_OK if results.passed else EXIT_GATE
 
 
-def command_replay(args: argparse.Namespace) -> int:
-    """Replay one catalogue mutant against its killers; return the exit code."""
-    config = load_config(_root())
+def _replay_mutant(config: KitConfig, ident: str) -> tuple[Mutant, list[str]]:
+    """Return the catalogue or generated mutant ``ident`` and its named killers."""
     entries = {e.id: e for e in load_catalogue(config.root / config.catalogue, config.targets)}
-    entry = entries.get(args.mutant)
-    if entry is None:
-        raise ConfigError(
-            f"no catalogue mutant {args.mutant!r}; known: {', '.join(sorted(entries))}"
-        )
+    entry = entries.get(ident)
+    if entry is not None:
+        (mutant,) = catalogue_mutants([entry], config.root)
+        return mutant, list(entry.killers)
+    for mutant in generated_mutants(config.root, config.targets):
+        if mutant.id == ident:
+            return mutant, []
+    raise ConfigError(
+        f"no catalogue or generated mutant {ident!r}; catalogue: {', '.join(sorted(entries))}; "
+        "generated ids are in the report (make mutate-report)"
+    )
+
+
+def command_replay(args: argparse.Namespace) -> int:
+    """Replay one catalogue or generated mutant against its tests; return the exit code.
+
+    A catalogue entry with named killers runs only them; otherwise the
+    baseline picks the tests covering the mutant's function, and every
+    killer is recorded.
+    """
+    config = load_config(_root())
+    mutant, killers = _replay_mutant(config, args.mutant)
     with interruptible(), scratch_directory() as scratch:
         pristine = scratch / "pristine"
         copy_project(config.root, config.copy, pristine)
-        (mutant,) = catalogue_mutants([entry], pristine)
-        if entry.killers:
+        if killers:
             # The named killers only; a generous limit stands in for their baseline.
-            baseline = Baseline(True, [], dict.fromkeys(entry.killers, 2.0), {}, {}, "")
-            mutant.result.tests = list(entry.killers)
+            baseline = Baseline(True, [], dict.fromkeys(killers, 2.0), {}, {}, "")
+            mutant.result.tests = killers
         else:
             baseline = run_baseline(pristine, config)
             if not baseline.passed:
@@ -107,7 +124,7 @@ def command_replay(args: argparse.Namespace) -> int:
         )
     result = mutant.result
     print(result.diff)
-    print(f"{result.id}: {result.status}")
+    print(f"{result.id}: {result.status} {result.detail}".rstrip())
     for killer in result.killers:
         print(f"  killed by {killer.test}: {killer.message}")
     return EXIT_OK if result.status == "killed" else EXIT_GATE
@@ -155,6 +172,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="catalogue and coverage gates only (a quick check)",
     )
     run.add_argument(
+        "--skip-generated",
+        action="store_true",
+        help="leave out the generated operators' mutants (mutation/operators.py)",
+    )
+    run.add_argument(
         "--shard", metavar="K/N", help="run shard K of N and write a partial result (see merge)"
     )
     run.set_defaults(handler=command_run)
@@ -175,7 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
     ).set_defaults(handler=command_baseline)
     sub.add_parser("report", help="Markdown, JSON and HTML reports; --annotations (see its --help)")
     replay = sub.add_parser(
-        "replay", help="switch a catalogue mutant on in a scratch copy and run its killers"
+        "replay",
+        help="switch a catalogue or generated mutant on in a scratch copy and run its tests",
     )
     replay.add_argument("mutant")
     replay.set_defaults(handler=command_replay)

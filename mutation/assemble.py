@@ -79,17 +79,23 @@ def _number(mutant_id: str) -> tuple[str, int]:
     return base, int(number) if number.isdigit() else 0
 
 
+def _order_key(mutant: MutantResult, position: dict[str, int]) -> tuple[int, str, str, int, int]:
+    if mutant.origin == "catalogue":
+        return (0, "", "", position.get(mutant.id, 0), 0)
+    if mutant.origin == "generated":
+        return (2, mutant.file, "", mutant.line_start, mutant.column_start)
+    base, number = _number(mutant.id)
+    return (1, mutant.file, base, number, 0)
+
+
 def canonical_order(mutants: list[MutantResult], catalogue_ids: list[str]) -> list[MutantResult]:
-    """Catalogue entries in catalogue order, then the rest by file and number."""
+    """Catalogue entries in catalogue order, mutmut's by file and number, then generated ones.
+
+    Generated mutants follow in source order (ties, two operators at one
+    place, keep their generation order: the sort is stable).
+    """
     position = {ident: index for index, ident in enumerate(catalogue_ids)}
-    return sorted(
-        mutants,
-        key=lambda m: (
-            (0, position.get(m.id, 0), "", ("", 0))
-            if m.origin == "catalogue"
-            else (1, 0, m.file, _number(m.id))
-        ),
-    )
+    return sorted(mutants, key=lambda m: _order_key(m, position))
 
 
 def assemble(

@@ -36,14 +36,25 @@ class ExecutorFailedError(RuntimeError):
 
 
 def assign_tests(mutants: list[Mutant], pristine: pathlib.Path, baseline: Baseline) -> None:
-    """Set each mutant's covering tests (fastest first) from the baseline's coverage."""
+    """Set each mutant's covering tests (fastest first) from the baseline's coverage.
+
+    A ``file`` mutant outside every function body (a module- or class-level
+    statement) changes what importing its module does, which happens before
+    any test's coverage context: every test of the baseline covers it.
+    """
     spans: dict[str, dict[str, tuple[int, int]]] = {}
+    every_test = sorted(baseline.durations, key=lambda t: (baseline.durations[t], t))
     for mutant in mutants:
         file = mutant.result.file
         if file not in spans:
             spans[file] = body_spans((pristine / file).read_text(encoding="utf-8"))
         span = spans[file].get(mutant.result.function)
-        mutant.result.tests = baseline.covering(file, span) if span else []
+        if span:
+            mutant.result.tests = baseline.covering(file, span)
+        elif mutant.activation.kind == "file":
+            mutant.result.tests = list(every_test)
+        else:
+            mutant.result.tests = []
 
 
 def test_limits(baseline: Baseline, config: KitConfig) -> dict[str, float]:

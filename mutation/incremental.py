@@ -54,7 +54,8 @@ def assign_keys(
             text = (pristine / result.file).read_text(encoding="utf-8")
             sources[result.file] = (text.splitlines(), function_spans(text))
         lines, spans = sources[result.file]
-        start, end = spans.get(result.function, (1, 0))
+        # Outside every function (a module-level mutant): the whole file.
+        start, end = spans.get(result.function, (1, len(lines)))
         digest = hashlib.sha256(context.encode())
         for part in (
             result.origin,

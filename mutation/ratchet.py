@@ -6,6 +6,9 @@ passes the ratchet when its score is at least its baseline minus the
 tolerance, even if that is above its threshold; a module not yet in the
 baseline passes with a note.  :func:`update_baseline` records the current
 scores: an explicit maintainer action, so it lowers as well as raises.
+
+The generated operators' score of a module is ratcheted beside mutmut's,
+under the key ``generated:<module path>``.
 """
 
 from __future__ import annotations
@@ -13,10 +16,29 @@ from __future__ import annotations
 import json
 import pathlib
 
-from mutation.results import GateVerdict, Results
+from mutation.results import GateVerdict, ModuleScore, Results
 
 DIGITS = 4
 """Scores are compared and stored rounded to this many decimals."""
+
+GENERATED_PREFIX = "generated:"
+"""Baseline keys of the generated operators' per-module scores."""
+
+
+def scored_modules(results: Results) -> list[tuple[str, ModuleScore]]:
+    """Return ``(baseline key, score)`` of every ratcheted module score.
+
+    mutmut's scores under the module path, then the generated operators'
+    (of the modules that have generated mutants) under
+    :data:`GENERATED_PREFIX` + the module path.
+    """
+    from mutation.gates import generated_scores
+
+    files = sorted({m.file for m in results.mutants if m.origin == "generated"})
+    generated = generated_scores(results.mutants, files, 0.0)
+    return [(m.file, m) for m in results.modules] + [
+        (GENERATED_PREFIX + m.file, m) for m in generated
+    ]
 
 
 def load_baseline(path: pathlib.Path) -> dict[str, float]:
@@ -85,9 +107,9 @@ def ratchet_verdicts(
         msg = f"tolerance must be >= 0, not {tolerance}"
         raise ValueError(msg)
     verdicts: list[GateVerdict] = []
-    for module in results.modules:
-        name = f"ratchet:{module.file}"
-        if module.file not in baseline:
+    for key, module in scored_modules(results):
+        name = f"ratchet:{key}"
+        if key not in baseline:
             verdicts.append(
                 GateVerdict(
                     name,
@@ -99,7 +121,7 @@ def ratchet_verdicts(
                 )
             )
             continue
-        floor = baseline[module.file] - tolerance
+        floor = baseline[key] - tolerance
         passed = round(module.score, DIGITS) >= round(floor, DIGITS)
         relation = "at or above" if passed else "below"
         allowance = f" - tolerance {tolerance:.2%}" if tolerance else ""
@@ -108,8 +130,7 @@ def ratchet_verdicts(
                 name,
                 passed=passed,
                 detail=(
-                    f"score {module.score:.2%} {relation} baseline "
-                    f"{baseline[module.file]:.2%}{allowance}"
+                    f"score {module.score:.2%} {relation} baseline {baseline[key]:.2%}{allowance}"
                 ),
             )
         )
@@ -140,6 +161,9 @@ def update_baseline(results: Results, path: pathlib.Path) -> dict[str, float]:
     if results.selection:
         msg = "a --since review run scores only part of each module; run `make mutate`"
         raise ValueError(msg)
-    scores = {m.file: round(m.score, DIGITS) for m in sorted(results.modules, key=lambda m: m.file)}
+    scores = {
+        key: round(m.score, DIGITS)
+        for key, m in sorted(scored_modules(results), key=lambda pair: pair[0])
+    }
     path.write_text(json.dumps(scores, indent=2) + "\n", encoding="utf-8")
     return scores

@@ -3,7 +3,10 @@
 1. Copy the project to a scratch directory (the working tree is never
    written, except the result file at the end).
 2. In parallel: the unmutated baseline under per-test coverage, and
-   discovery (mutmut's generator writing its trampolined copy).
+   discovery (mutmut's generator writing its trampolined copy). The
+   catalogue's and the generated operators' mutants are listed before,
+   in the working tree (read only), so a stale entry or excuse stops the
+   run before any test runs.
 3. Each mutant gets the tests covering its function and a key; unchanged
    keys re-use the last run's verdict; a shard keeps its part.
 4. One executor session runs the rest, each mutant once.
@@ -31,6 +34,12 @@ from mutation.catalogue import load_catalogue
 from mutation.catalogue_source import catalogue_mutants
 from mutation.config import ConfigError, KitConfig, load_config
 from mutation.execute import assign_tests, execute
+from mutation.generated_excuses import (
+    apply_generated_excuses,
+    check_excuses,
+    load_generated_excuses,
+)
+from mutation.generated_source import generated_mutants
 from mutation.incremental import assign_keys, reuse
 from mutation.mutants import Mutant
 from mutation.mutmut_source import generate, load_excused
@@ -64,6 +73,7 @@ class RunOptions:
     matrix: bool = False
     force: bool = False
     skip_mutmut: bool = False
+    skip_generated: bool = False
     shard: Shard | None = None
 
 
@@ -119,6 +129,7 @@ def run(config: KitConfig, options: RunOptions) -> int:
     root = config.root
     entries = load_catalogue(root / config.catalogue, config.targets)
     excused = load_excused(root / config.excused)
+    generated_excused = load_generated_excuses(root / config.excused)
     inputs, digest = fingerprint(root, config.input_groups())
     results_path = root / config.results
     clock = Clock()
@@ -139,6 +150,7 @@ def run(config: KitConfig, options: RunOptions) -> int:
         and selected is None
         and options.shard is None
         and (options.skip_mutmut or any(m.origin == "mutmut" for m in previous.mutants))
+        and (options.skip_generated or any(m.origin == "generated" for m in previous.mutants))
     ):
         clock.say(
             "inputs unchanged since the last run: re-using its results (use --force to re-run)"
@@ -147,11 +159,14 @@ def run(config: KitConfig, options: RunOptions) -> int:
         return EXIT_OK if previous.passed else EXIT_GATE
     # Every entry must still apply before any test runs (read-only, in the tree).
     catalogue = catalogue_mutants(entries, root)
+    generated = [] if options.skip_generated else generated_mutants(root, config.targets)
+    if generated:
+        check_excuses(generated_excused, [m.result for m in generated], config.excused)
     with interruptible(), scratch_directory() as scratch:
         pristine = scratch / "pristine"
         copy_project(root, config.copy, pristine)
-        baseline, workspace, generated = _discover_and_baseline(pristine, config, options, clock)
-        mutants = catalogue + generated
+        baseline, workspace, from_mutmut = _discover_and_baseline(pristine, config, options, clock)
+        mutants = catalogue + from_mutmut + generated
         assign_tests(mutants, pristine, baseline)
         assign_keys(mutants, pristine, inputs, config, matrix=options.matrix)
         if options.shard is not None:
@@ -173,14 +188,15 @@ def run(config: KitConfig, options: RunOptions) -> int:
         clock.phase("execute", began)
     catalogue_ids = [e.id for e in entries]
     chosen_ids = {m.id for m in chosen}
-    # A review run lists mutmut's other mutants as not_run; catalogue entries
-    # of unchanged functions are left out.
-    kept = [m for m in mutants if m.id in chosen_ids or m.origin == "mutmut"]
+    # A review run lists mutmut's and the generated operators' other mutants
+    # as not_run; catalogue entries of unchanged functions are left out.
+    kept = [m for m in mutants if m.id in chosen_ids or m.origin != "catalogue"]
     results = canonical_order([m.result for m in kept], catalogue_ids)
     if options.shard is not None:
         return _finish_shard(config, options.shard, inputs, digest, clock, results, baseline)
     if any(m.origin == "mutmut" for m in results):
         apply_excuses(results, excused, config.excused)
+    apply_generated_excuses(results, generated_excused)
     assembled = assemble(
         config,
         inputs=inputs,
@@ -250,6 +266,7 @@ def command_run(args: argparse.Namespace) -> int:
         matrix=args.matrix,
         force=args.force,
         skip_mutmut=args.skip_mutmut,
+        skip_generated=args.skip_generated,
         shard=parse_shard(args.shard) if args.shard else None,
     )
     if options.shard is not None and options.since is not None:

@@ -122,6 +122,11 @@ def command_merge(args: argparse.Namespace) -> int:
     from mutation.assemble import apply_excuses, assemble, canonical_order, write_results
     from mutation.catalogue import load_catalogue
     from mutation.config import load_config
+    from mutation.generated_excuses import (
+        apply_generated_excuses,
+        check_excuses,
+        load_generated_excuses,
+    )
     from mutation.mutmut_source import load_excused
     from mutation.report import DEFAULT_OUT, stale_for, write_reports
     from mutation.summary import render_summary
@@ -133,6 +138,10 @@ def command_merge(args: argparse.Namespace) -> int:
     ordered = canonical_order(mutants, catalogue_ids)
     if any(m.origin == "mutmut" for m in ordered):
         apply_excuses(ordered, load_excused(root / config.excused), config.excused)
+    if any(m.origin == "generated" for m in ordered):
+        generated_excused = load_generated_excuses(root / config.excused)
+        check_excuses(generated_excused, ordered, config.excused)
+        apply_generated_excuses(ordered, generated_excused)
     durations = {t.test: t.duration for t in first.tests}
     results = assemble(
         config,

@@ -18,7 +18,8 @@ def render_summary(results: Results, *, max_diffs: int = 20) -> str:
     if ran and results.phases.get("execute"):
         lines.append(
             f"executed: {len(ran)} mutants ({sum(m.origin == 'mutmut' for m in ran)} mutmut, "
-            f"{sum(m.origin == 'catalogue' for m in ran)} catalogue) in "
+            f"{sum(m.origin == 'catalogue' for m in ran)} catalogue, "
+            f"{sum(m.origin == 'generated' for m in ran)} generated) in "
             f"{results.phases['execute']:.1f}s; whole run {total_time:.1f}s"
         )
     lines.append("")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import io
 import os
 import pathlib
@@ -39,6 +40,7 @@ from cuprum._pipeline_streams import (
     observe_hops,
     simulate_unusable_descriptors,
 )
+from cuprum._pipes import PIPE_CAPACITY
 from cuprum._sources import FileSource, MemorySource
 from cuprum._streams import OutputSink
 from tests.helpers.native import StandInNative
@@ -437,3 +439,50 @@ def test_a_cancelled_rust_source_hop_ends_after_its_pump_thread(
 
     assert _run(scenario) == (True, True)
     assert native.calls == 1
+
+
+class _PipeSizeRecorder(StandInNative):
+    """The stand-in pump, noting the downstream pipe's capacity it was given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.capacities: list[int] = []
+
+    def rust_pump_stream(
+        self, reader_fd: int, writer_fd: int, buffer_size: int = 65536, cancel_fd: int = -1
+    ) -> int:
+        self.capacities.append(fcntl.fcntl(writer_fd, fcntl.F_GETPIPE_SZ))
+        return super().rust_pump_stream(reader_fd, writer_fd, buffer_size, cancel_fd)
+
+
+def test_a_rust_source_hop_enlarges_the_first_stages_pipe(
+    monkeypatch: pytest.MonkeyPatch, payload_file: pathlib.Path
+) -> None:
+    """Fewer wake-ups: the pipe the file is spliced into is enlarged, like hop pipes."""
+    native = _PipeSizeRecorder()
+    monkeypatch.setitem(sys.modules, NATIVE_MODULE_NAME, native)
+    _check_rust_available.cache_clear()
+
+    async def scenario() -> bytes:
+        writer, down_read = await _writer_on_pipe()
+        fcntl.fcntl(writer.get_extra_info("pipe").fileno(), fcntl.F_SETPIPE_SZ, 4096)
+        # Read on the loop, not a thread: a mutant that never ends the hop
+        # then fails at _run's bound instead of hanging asyncio.run's exit.
+        downstream = asyncio.StreamReader()
+        await asyncio.get_running_loop().connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(downstream),
+            os.fdopen(down_read, "rb", buffering=0),
+        )
+        source = FileSource(os.open(payload_file, os.O_RDONLY), "payload")
+        try:
+            # A hop that fails ends the test at once, not at the bound.
+            received, _ = await asyncio.gather(
+                downstream.read(), dispatch_source_hop(source, writer, backend=RUST)
+            )
+        finally:
+            source.close()
+        return received
+
+    assert _run(scenario) == PAYLOAD
+    limit = int(pathlib.Path("/proc/sys/fs/pipe-max-size").read_text())
+    assert native.capacities == [min(PIPE_CAPACITY, limit)]

@@ -153,6 +153,20 @@ def test_rust_with_usable_descriptors_is_not_a_fallback(
     assert [(hop.pump, hop.forced_fallback) for hop in run.hops] == [(HopPump.RUST, False)]
 
 
+def test_unusable_descriptors_end_with_their_block(
+    monkeypatch: pytest.MonkeyPatch,
+    rust_available: StandInNative | None,
+    payload: pathlib.Path,
+) -> None:
+    """The simulated fault is scoped: a pipeline after the block uses the Rust pump."""
+    monkeypatch.setenv(BACKEND_ENV_VAR, "rust")
+    with simulate_unusable_descriptors():
+        pass
+    run = run_hash_pipeline(payload, stages=2)
+    assert run.digest == run.expected_digest
+    assert [(hop.pump, hop.forced_fallback) for hop in run.hops] == [(HopPump.RUST, False)]
+
+
 def test_dispatch_falls_back_for_a_stream_without_a_descriptor(
     stand_in_native: StandInNative,
 ) -> None:

@@ -3,8 +3,10 @@
 Each test copies the project into ``tmp_path``, changes the copy (weakens the
 suite, breaks a catalogue entry, breaks the baseline, edits the source) and
 runs ``python -m mutation`` there, asserting on the exit code and output.
-``--skip-mutmut`` keeps these fast: they prove the catalogue, gates and
-safety rails, which mutmut's phase does not affect.
+``--skip-mutmut --skip-generated`` keeps these fast: they prove the
+catalogue, gates and safety rails, which mutmut's and the generated
+operators' mutants do not affect (``test_generated_honesty.py`` proves
+the generated gate).
 """
 
 from __future__ import annotations
@@ -120,7 +122,7 @@ def test_weakened_suite_fails_the_gate_and_names_the_survivor(
     root = _project(tmp_path)
     (root / "cuprum" / "unittests" / "test_weak.py").write_text(WEAK_TESTS)
     _set_tests(root, ["cuprum/unittests/test_weak.py"])
-    completed = _kit(root, "run", "--skip-mutmut", "--force")
+    completed = _kit(root, "run", "--skip-mutmut", "--skip-generated", "--force")
     output = completed.stdout + completed.stderr
     assert completed.returncode == 1, output
     # No test of the weak suite runs _resolve_backend: the mutant has no covering test.
@@ -131,7 +133,7 @@ def test_weakened_suite_fails_the_gate_and_names_the_survivor(
 def test_full_suite_kills_the_same_mutants(tmp_path: pathlib.Path) -> None:
     root = _project(tmp_path)
     _set_tests(root, ["cuprum/unittests/test_backend.py"])
-    completed = _kit(root, "run", "--skip-mutmut", "--force")
+    completed = _kit(root, "run", "--skip-mutmut", "--skip-generated", "--force")
     output = completed.stdout + completed.stderr
     assert completed.returncode == 0, output
     assert "[PASS] must-kill catalogue: all 2 killed by failing tests" in output
@@ -143,7 +145,7 @@ def test_catalogue_entry_that_no_longer_matches_is_an_error_naming_it(
     root = _project(tmp_path)
     source = root / "cuprum" / "_backend.py"
     source.write_text(source.read_text().replace("raw.strip().lower()", "raw.lower().strip()"))
-    completed = _kit(root, "run", "--skip-mutmut", "--force")
+    completed = _kit(root, "run", "--skip-mutmut", "--skip-generated", "--force")
     assert completed.returncode == 2
     assert "catalogue mutant 'case-sensitive-values': its code no longer occurs" in completed.stderr
 
@@ -154,7 +156,7 @@ def test_failing_baseline_stops_the_run(tmp_path: pathlib.Path) -> None:
         WEAK_TESTS + "\n\ndef test_broken() -> None:\n    assert 1 == 2\n"
     )
     _set_tests(root, ["cuprum/unittests/test_weak.py"])
-    completed = _kit(root, "run", "--skip-mutmut", "--force")
+    completed = _kit(root, "run", "--skip-mutmut", "--skip-generated", "--force")
     assert completed.returncode == 4
     assert "baseline does not pass; nothing is reported" in completed.stderr
     assert "test_broken" in completed.stderr
@@ -164,7 +166,7 @@ def test_failing_baseline_stops_the_run(tmp_path: pathlib.Path) -> None:
 def test_results_older_than_the_source_are_refused(tmp_path: pathlib.Path) -> None:
     root = _project(tmp_path)
     _set_tests(root, ["cuprum/unittests/test_backend.py"])
-    assert _kit(root, "run", "--skip-mutmut", "--force").returncode == 0
+    assert _kit(root, "run", "--skip-mutmut", "--skip-generated", "--force").returncode == 0
     assert _kit(root, "check").returncode == 0
     source = root / "cuprum" / "_backend.py"
     source.write_text(source.read_text() + "\n# edited after the run\n")
@@ -183,7 +185,7 @@ def test_unknown_command_and_bad_config_are_usage_errors(
     text = re.sub(r"(?m)^mutmut_score_min = .*$", "mutmut_score_min = lots", cfg.read_text())
     assert "mutmut_score_min = lots" in text
     cfg.write_text(text)
-    completed = _kit(root, "run", "--skip-mutmut")
+    completed = _kit(root, "run", "--skip-mutmut", "--skip-generated")
     assert completed.returncode == 2
     assert "mutmut_score_min = 'lots' is not a number" in completed.stderr
 
@@ -192,7 +194,7 @@ def test_working_tree_is_untouched_by_a_run(tmp_path: pathlib.Path) -> None:
     root = _project(tmp_path)
     _set_tests(root, ["cuprum/unittests/test_backend.py"])
     before = _tree_digest(root)
-    assert _kit(root, "run", "--skip-mutmut", "--force").returncode == 0
+    assert _kit(root, "run", "--skip-mutmut", "--skip-generated", "--force").returncode == 0
     assert _tree_digest(root) == before
 
 
@@ -204,7 +206,7 @@ def test_working_tree_is_untouched_when_interrupted(tmp_path: pathlib.Path) -> N
     env["TMPDIR"] = str(tmp_path / "scratch")
     (tmp_path / "scratch").mkdir()
     process = subprocess.Popen(
-        [sys.executable, "-m", "mutation", "run", "--skip-mutmut", "--force"],
+        [sys.executable, "-m", "mutation", "run", "--skip-mutmut", "--skip-generated", "--force"],
         cwd=root,
         env=env,
         stdout=subprocess.PIPE,
@@ -248,7 +250,7 @@ def test_review_mode_runs_only_the_changed_functions_mutants(tmp_path: pathlib.P
     text = source.read_text()
     marker = "    normalised = raw.strip().lower()\n"
     source.write_text(text.replace(marker, marker + "    # reviewed\n"))
-    completed = _kit(root, "run", "--since", "HEAD", "--skip-mutmut")
+    completed = _kit(root, "run", "--since", "HEAD", "--skip-mutmut", "--skip-generated")
     output = completed.stdout + completed.stderr
     assert completed.returncode == 0, output
     assert "1 changed functions: cuprum/_backend.py:_parse_backend_value" in output
@@ -286,7 +288,7 @@ def test_baseline_command_records_scores_and_refuses_stale_results(
     root = _project(tmp_path)
     _set_tests(root, ["cuprum/unittests/test_backend.py"])
     assert _kit(root, "baseline").returncode == 3  # no results yet
-    assert _kit(root, "run", "--skip-mutmut", "--force").returncode == 0
+    assert _kit(root, "run", "--skip-mutmut", "--skip-generated", "--force").returncode == 0
     completed = _kit(root, "baseline")
     assert completed.returncode == 0, completed.stderr
     recorded = (root / "mutation" / "baseline.json").read_text()

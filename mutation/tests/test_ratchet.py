@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import pathlib
 
@@ -94,3 +95,36 @@ def test_load_missing_file(tmp_path: pathlib.Path) -> None:
 def test_committed_baseline_loads() -> None:
     baseline = load_baseline(COMMITTED)
     assert all(0.0 <= score <= 1.0 for score in baseline.values())
+
+
+def _generated(results: Results, statuses: list[str]) -> None:
+    """Add generated mutants of the streams module with these statuses."""
+    template = dataclasses.replace(results.mutants[0], file=STREAMS, function="pump")
+    for index, status in enumerate(statuses):
+        results.mutants.append(
+            dataclasses.replace(
+                template,
+                id=f"cuprum._pipeline_streams.pump__call-removed_{index + 1}",
+                origin="generated",
+                status=status,  # type: ignore[arg-type]
+                must_kill=False,
+                killers=[],
+                tests=[],
+            )
+        )
+
+
+def test_generated_scores_are_ratcheted_under_their_own_key(
+    results: Results, tmp_path: pathlib.Path
+) -> None:
+    _generated(results, ["killed", "killed", "killed", "survived"])
+    key = f"generated:{STREAMS}"
+    recorded = update_baseline(results, tmp_path / "baseline.json")
+    assert recorded[key] == 0.75
+    assert load_baseline(tmp_path / "baseline.json")[key] == 0.75
+    passed, detail = verdicts(results, {key: 1.0})[f"ratchet:{key}"]
+    assert not passed
+    assert "score 75.00% below baseline 100.00%" in detail
+    assert verdicts(results, {key: 0.75})[f"ratchet:{key}"][0]
+    # mutmut's score of the same module keeps its own key.
+    assert recorded[STREAMS] == round(results.modules[1].score, 4)

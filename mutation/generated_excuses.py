@@ -1,4 +1,4 @@
-"""Excuses and the per-module score gate of the generated mutants.
+"""Excuses of the generated mutants (their score gate is in :mod:`mutation.gates`).
 
 Generated mutants are excused in the kit's one excuses file,
 ``mutation/excused.toml``, in ``[[excused_generated]]`` entries (mutmut's
@@ -22,11 +22,10 @@ import tomllib
 from collections.abc import Iterable
 
 from mutation.config import ConfigError
-from mutation.operators import OPERATORS, GeneratedMutant
-from mutation.results import GateVerdict, ModuleScore, MutantResult
+from mutation.operators import OPERATORS
+from mutation.results import MutantResult
 
 EXCUSE_TABLE = "excused_generated"
-NOT_KILLED = ("survived", "timeout", "no_tests", "error")
 _EXCUSABLE = ("survived", "timeout", "no_tests")
 
 
@@ -69,26 +68,27 @@ def load_generated_excuses(path: pathlib.Path) -> dict[str, tuple[str, str]]:
 
 
 def check_excuses(
-    excuses: dict[str, tuple[str, str]], mutants: Iterable[GeneratedMutant], path: str
+    excuses: dict[str, tuple[str, str]], mutants: Iterable[MutantResult], path: str
 ) -> None:
     """Refuse excuses that name no mutant or no longer match its diff.
 
-    ``mutants`` must be every generated mutant of every target, so that an
-    excuse is checked whether or not its mutant is run this time.
+    ``mutants`` must hold every generated mutant of every target (other
+    origins are ignored), so that an excuse is checked before any test runs
+    and whether or not its mutant runs this time.
 
     Raises
     ------
     ConfigError
         Naming the first excuse that does not apply, and what to do.
     """
-    by_id = {m.id: m for m in mutants}
+    by_id = {m.id: m for m in mutants if m.origin == "generated"}
     for ident, (_, contains) in sorted(excuses.items()):
         mutant = by_id.get(ident)
         if mutant is None:
             msg = (
                 f"{path}: excused generated mutant {ident!r} does not exist (its function "
-                "changed or was renamed); list the current ones with "
-                "`python -m mutation.generated list` and re-check the excuse"
+                "changed or was renamed); the current ids are in the last run's report "
+                "(`make mutate-report`, origin generated): re-check the excuse"
             )
             raise ConfigError(msg)
         if contains not in mutant.diff:
@@ -102,63 +102,9 @@ def check_excuses(
 def apply_generated_excuses(
     results: list[MutantResult], excuses: dict[str, tuple[str, str]]
 ) -> None:
-    """Mark excused survivors (after :func:`check_excuses`) as ``excused``."""
+    """Mark excused generated survivors (after :func:`check_excuses`) as ``excused``."""
     for result in results:
-        excuse = excuses.get(result.id)
+        excuse = excuses.get(result.id) if result.origin == "generated" else None
         if excuse is not None and result.status in _EXCUSABLE:
             result.status = "excused"
             result.excuse = excuse[0]
-
-
-def generated_scores(
-    results: list[MutantResult], targets: Iterable[str], threshold: float
-) -> list[ModuleScore]:
-    """Score the generated mutants per target: killed / (all - excused - not run)."""
-    scores: list[ModuleScore] = []
-    for target in targets:
-        mine = [m for m in results if m.origin == "generated" and m.file == target]
-        count = {s: sum(1 for m in mine if m.status == s) for s in (*NOT_KILLED, "killed")}
-        excused = sum(1 for m in mine if m.status == "excused")
-        counted = len(mine) - excused - sum(1 for m in mine if m.status == "not_run")
-        scores.append(
-            ModuleScore(
-                file=target,
-                total=len(mine),
-                killed=count["killed"],
-                survived=count["survived"],
-                excused=excused,
-                timeout=count["timeout"],
-                no_tests=count["no_tests"],
-                error=count["error"],
-                score=round(count["killed"] / counted, 4) if counted else 1.0,
-                threshold=threshold,
-            )
-        )
-    return scores
-
-
-def generated_verdicts(scores: list[ModuleScore], results: list[MutantResult]) -> list[GateVerdict]:
-    """One gate per module; a failing gate names every mutant not killed."""
-    verdicts: list[GateVerdict] = []
-    for score in scores:
-        unkilled = [
-            m
-            for m in results
-            if m.origin == "generated" and m.file == score.file and m.status in NOT_KILLED
-        ]
-        detail = (
-            f"{score.score:.1%} ({score.killed} killed of {score.total - score.excused} "
-            f"counted, {score.excused} excused) >= {score.threshold:.0%} required"
-        )
-        if unkilled:
-            detail += "; not killed: " + ", ".join(
-                f"{m.id} ({m.status}, line {m.line_start})" for m in unkilled
-            )
-        verdicts.append(
-            GateVerdict(
-                name=f"generated score {score.file}",
-                passed=score.score >= score.threshold,
-                detail=detail,
-            )
-        )
-    return verdicts

@@ -1,4 +1,4 @@
-"""Excuses and the score gate of the generated mutants."""
+"""Excuses and the score gate of the generated mutants, as the engine sees them."""
 
 from __future__ import annotations
 
@@ -7,17 +7,15 @@ import textwrap
 
 import pytest
 
-from mutation.config import ConfigError
-from mutation.generated_gate import (
+from mutation.config import ConfigError, KitConfig
+from mutation.gates import evaluate, generated_scores
+from mutation.generated_excuses import (
     apply_generated_excuses,
     check_excuses,
-    generated_scores,
-    generated_verdicts,
     load_generated_excuses,
 )
-from mutation.generated_runner import result_for
-from mutation.operators import GeneratedMutant, generate_mutants
-from mutation.results import MutantResult, Status
+from mutation.generated_source import generated_mutants
+from mutation.results import GateVerdict, MutantResult, Status
 
 SOURCE = textwrap.dedent(
     """\
@@ -30,17 +28,44 @@ SOURCE = textwrap.dedent(
 )
 
 
-def _mutants() -> list[GeneratedMutant]:
-    return generate_mutants(SOURCE, "pkg/mod.py")
+@pytest.fixture
+def project(tmp_path: pathlib.Path) -> pathlib.Path:
+    """A one-module project the generated source reads (and never writes)."""
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "mod.py").write_text(SOURCE)
+    return tmp_path
 
 
-def _results(statuses: dict[str, Status]) -> list[MutantResult]:
-    results = []
-    for mutant in _mutants():
-        result = result_for(mutant)
-        result.status = statuses.get(mutant.id, "killed")
-        results.append(result)
+def _mutants(root: pathlib.Path) -> list[MutantResult]:
+    return [m.result for m in generated_mutants(root, ["pkg/mod.py"])]
+
+
+def _results(root: pathlib.Path, statuses: dict[str, Status]) -> list[MutantResult]:
+    results = _mutants(root)
+    for result in results:
+        result.status = statuses.get(result.id, "killed")
     return results
+
+
+def _verdict(root: pathlib.Path, results: list[MutantResult]) -> GateVerdict:
+    config = KitConfig(
+        root=root,
+        targets=("pkg/mod.py",),
+        tests=("test_mod.py",),
+        catalogue="catalogue.toml",
+        excused="excused.toml",
+        results="latest.json",
+        baseline="baseline.json",
+        coverage_branch_min=100,
+        mutmut_score_min=0.95,
+        max_survivors=0,
+        mutant_timeout=60,
+        jobs=1,
+        copy=("pkg",),
+    )
+    gates = evaluate(config, results, [], {})
+    (verdict,) = [g for g in gates if g.name.startswith("generated score")]
+    return verdict
 
 
 def _excuses(tmp_path: pathlib.Path, text: str) -> pathlib.Path:
@@ -96,27 +121,28 @@ def test_an_excuse_twice_is_refused(tmp_path: pathlib.Path) -> None:
         load_generated_excuses(_excuses(tmp_path, entry * 2))
 
 
-def test_an_excuse_for_a_missing_or_moved_mutant_is_refused() -> None:
+def test_an_excuse_for_a_missing_or_moved_mutant_is_refused(project: pathlib.Path) -> None:
     with pytest.raises(ConfigError, match=r"'pkg\.mod\.stop__raise-to-pass_9' does not exist"):
         check_excuses(
-            {"pkg.mod.stop__raise-to-pass_9": ("reason", "-x")}, _mutants(), "excused.toml"
+            {"pkg.mod.stop__raise-to-pass_9": ("reason", "-x")}, _mutants(project), "excused.toml"
         )
     with pytest.raises(ConfigError, match="no longer has the diff"):
         check_excuses(
             {"pkg.mod.stop__cleanup-dropped_1": ("reason", "-    fd.close()")},
-            _mutants(),
+            _mutants(project),
             "excused.toml",
         )
     check_excuses(
         {"pkg.mod.stop__cleanup-dropped_2": ("reason", "-    fd.close()")},
-        _mutants(),
+        _mutants(project),
         "excused.toml",
     )
 
 
-def test_only_survivors_are_excused() -> None:
+def test_only_survivors_are_excused(project: pathlib.Path) -> None:
     results = _results(
-        {"pkg.mod.stop__cleanup-dropped_2": "survived", "pkg.mod.stop__raise-to-pass_1": "error"}
+        project,
+        {"pkg.mod.stop__cleanup-dropped_2": "survived", "pkg.mod.stop__raise-to-pass_1": "error"},
     )
     excuses = {
         "pkg.mod.stop__cleanup-dropped_2": ("closing twice is harmless", "-    fd.close()"),
@@ -131,32 +157,68 @@ def test_only_survivors_are_excused() -> None:
     assert by_id["pkg.mod.stop__cleanup-dropped_1"].status == "killed"
 
 
-def test_the_gate_fails_below_the_threshold_and_names_each_survivor() -> None:
-    results = _results({"pkg.mod.stop__cleanup-dropped_1": "survived"})
+def test_the_gate_fails_below_the_threshold_and_names_each_survivor(
+    project: pathlib.Path,
+) -> None:
+    results = _results(project, {"pkg.mod.stop__cleanup-dropped_1": "survived"})
     (score,) = generated_scores(results, ["pkg/mod.py"], 0.95)
     assert (score.total, score.killed, score.survived) == (4, 3, 1)
     assert score.score == 0.75
-    (verdict,) = generated_verdicts([score], results)
+    verdict = _verdict(project, results)
     assert not verdict.passed
     assert verdict.name == "generated score pkg/mod.py"
     assert "not killed: pkg.mod.stop__cleanup-dropped_1 (survived, line 2)" in verdict.detail
 
 
-def test_excused_and_unrun_mutants_are_not_counted() -> None:
+def test_a_timeout_is_detected_as_for_mutmut(project: pathlib.Path) -> None:
+    results = _results(project, {"pkg.mod.stop__cleanup-dropped_1": "timeout"})
+    (score,) = generated_scores(results, ["pkg/mod.py"], 0.95)
+    assert (score.timeout, score.score) == (1, 1.0)
+    assert _verdict(project, results).passed
+
+
+def test_excused_and_unrun_mutants_are_not_counted(project: pathlib.Path) -> None:
     results = _results(
+        project,
         {
             "pkg.mod.stop__cleanup-dropped_1": "excused",
             "pkg.mod.stop__condition-negated_1": "not_run",
-        }
+        },
     )
     (score,) = generated_scores(results, ["pkg/mod.py"], 0.95)
     assert (score.killed, score.excused, score.score) == (2, 1, 1.0)
-    (verdict,) = generated_verdicts([score], results)
+    verdict = _verdict(project, results)
     assert verdict.passed
     assert "not killed" not in verdict.detail
+    assert "1 not run" in verdict.detail
+
+
+def test_mutmut_mutants_are_not_scored_or_excused_as_generated(project: pathlib.Path) -> None:
+    results = _results(project, {})
+    mutmut = MutantResult(
+        id="pkg.mod.stop__cleanup-dropped_2",
+        origin="mutmut",
+        file="pkg/mod.py",
+        function="stop",
+        line_start=3,
+        line_end=3,
+        original="",
+        replacement="",
+        diff="",
+        status="survived",
+    )
+    apply_generated_excuses([mutmut], {mutmut.id: ("a long enough reason", "-")})
+    assert mutmut.status == "survived"
+    (score,) = generated_scores([*results, mutmut], ["pkg/mod.py"], 0.95)
+    assert (score.total, score.score) == (4, 1.0)
 
 
 def test_a_module_without_mutants_passes() -> None:
     (score,) = generated_scores([], ["empty.py"], 0.95)
     assert score.score == 1.0
-    assert generated_verdicts([score], [])[0].passed
+
+
+def test_a_target_that_is_not_python_is_a_config_error(project: pathlib.Path) -> None:
+    (project / "pkg" / "mod.py").write_text("def stop(:\n")
+    with pytest.raises(ConfigError, match=r"pkg/mod\.py: not valid Python"):
+        generated_mutants(project, ["pkg/mod.py"])
