@@ -21,7 +21,7 @@ SHARD ?=
 .PHONY: help venv develop native native-clean test test-pure test-native lint \
         typecheck fmt check-fmt coverage mutate mutate-report mutate-diff mutate-baseline bench bench-kit \
         rust-check clean test-installed lint-workflows workflow-tools \
-        cargo-mutants mutate-rust
+        cargo-mutants mutate-rust mutate-rust-merge
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -116,6 +116,10 @@ cargo-mutants: $(CARGO_MUTANTS_STAMP) ## Install the pinned cargo-mutants into .
 
 mutate-rust: $(STAMP) $(CARGO_MUTANTS_STAMP) ## Rust phase: cargo-mutants, Rust catalogue, cross-language kills, gate
 	$(PY) -m mutation.rust_phase run $(if $(SHARD),--shard $(SHARD))
+
+mutate-rust-merge: $(STAMP) ## Merge Rust shards: FILES="mutation/results/rust-shard-*-of-N.json"
+	@test -n "$(FILES)" || { echo "usage: make mutate-rust-merge FILES='mutation/results/rust-shard-*-of-N.json'"; exit 2; }
+	$(PY) -m mutation.rust_phase merge $(FILES)
 
 mutate-report: $(STAMP) ## Markdown, JSON and HTML reports from the last run
 	$(PY) -m mutation.report

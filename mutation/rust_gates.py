@@ -126,11 +126,17 @@ def rust_gates(
     verdicts: list[GateVerdict] = []
     for score in scores:
         unviable = sum(1 for m in mutants if m.file == score.file and m.status == "unviable")
+        # Outside a shard or an --only selection: judged elsewhere, not counted here.
+        not_run = sum(
+            1
+            for m in mutants
+            if m.origin == "cargo-mutants" and m.file == score.file and m.status == "not_run"
+        )
         verdicts.append(
             GateVerdict(
                 name=f"rust score {score.file}",
                 passed=score.score >= score.threshold,
-                detail=f"{score.score:.1%} ({score.killed} killed of {score.total - score.excused} counted, "
+                detail=f"{score.score:.1%} ({score.killed} killed of {score.total - score.excused - not_run} counted, "
                 f"{score.excused} excused, {unviable} unviable not scored) >= {score.threshold:.0%} required",
             )
         )

@@ -131,7 +131,7 @@ def run_rust_phase(
     if fresh and whole and cache.get("functions") == functions:
         # Nothing a verdict depends on changed: no cargo, no build.
         mutants = [dataclasses.replace(m) for m in cached.values()]
-        _finish(mutants, excused, config.excused)
+        finish_mutants(mutants, excused, config.excused)
         phases["reuse"] = round(time.monotonic() - started, 3)
         progress(f"rust phase: all {len(mutants)} mutants re-used (nothing changed)")
         return PhaseRun(mutants, len(mutants), 0, phases, cache)
@@ -234,12 +234,15 @@ def run_rust_phase(
         "complete": all(m.status != "not_run" for m in mutants),
         "mutants": kept,
     }
-    _finish(mutants, excused, config.excused)
+    finish_mutants(mutants, excused, config.excused)
     phases["total"] = round(time.monotonic() - started, 3)
     return PhaseRun(mutants, reused, len(to_run) + len(cat_to_run), phases, new_cache)
 
 
-def _finish(mutants: list[MutantResult], excused: list[tuple[str, str, str]], path: str) -> None:
+def finish_mutants(
+    mutants: list[MutantResult], excused: list[tuple[str, str, str]], path: str
+) -> None:
+    """Apply the excuses (see :func:`~mutation.rust_gates.apply_excuses`) and sort."""
     apply_excuses(mutants, excused, path)
     mutants.sort(
         key=lambda m: (m.origin != "catalogue", m.file, m.line_start, m.column_start, m.id)

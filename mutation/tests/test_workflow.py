@@ -35,3 +35,27 @@ def test_every_shard_runs_and_the_merge_takes_them_all() -> None:
     assert "summary.md" in str(summary["run"])
     reports = [s for s in _steps(merge) if str(s.get("uses", "")).startswith("actions/upload")]
     assert "mutation/results/report/" in str(reports[0]["with"]["path"])
+
+
+def test_every_rust_shard_runs_and_the_rust_merge_takes_them_all() -> None:
+    workflow: dict[str, typ.Any] = yaml.safe_load(WORKFLOW.read_text())
+    count = int(workflow["env"]["RUST_SHARDS"])
+    shard = workflow["jobs"]["rust-shard"]
+    assert shard["strategy"]["matrix"]["shard"] == list(range(1, count + 1))
+    runs = " ".join(str(step.get("run", "")) for step in _steps(shard))
+    assert "make cargo-mutants" in runs
+    assert "python -m mutation.rust_phase run --force --shard" in runs
+    uploads = [s for s in _steps(shard) if str(s.get("uses", "")).startswith("actions/upload")]
+    assert f"-of-{count}" in str(uploads[0]["with"]["path"])
+    name = str(uploads[0]["with"]["name"])
+    merge = workflow["jobs"]["rust-merge"]
+    assert merge["needs"] == "rust-shard"
+    downloads = [s for s in _steps(merge) if str(s.get("uses", "")).startswith("actions/download")]
+    assert name.startswith(str(downloads[0]["with"]["pattern"]).rstrip("*"))
+    merge_runs = " ".join(str(step.get("run", "")) for step in _steps(merge))
+    assert "python -m mutation.rust_phase merge mutation/results/rust-shard-*-of-" in merge_runs
+    # The Python merge downloads only its own shards.
+    python_downloads = [
+        s for s in _steps(workflow["jobs"]["merge"]) if "download" in str(s.get("uses", ""))
+    ]
+    assert not name.startswith(str(python_downloads[0]["with"]["pattern"]).rstrip("*"))
