@@ -15,6 +15,10 @@ BASE ?=
 CARGO_MUTANTS_VERSION := 27.1.0
 CARGO_TOOLS := .cargo-tools
 CARGO_MUTANTS_STAMP := $(CARGO_TOOLS)/.cargo-mutants-$(CARGO_MUTANTS_VERSION)
+# Building it takes minutes; the binary is kept per version in the user's
+# cache and re-used by any checkout (a fresh CI clone included) when it
+# reports exactly the pinned version.
+CARGO_MUTANTS_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/cuprum/cargo-mutants-$(CARGO_MUTANTS_VERSION)
 SHARD ?=
 
 .DEFAULT_GOAL := help
@@ -109,7 +113,15 @@ mutate: $(STAMP) ## The release check: every mutant once (mutmut + catalogue + g
 	$(PY) -m mutation run
 
 $(CARGO_MUTANTS_STAMP):
-	cargo install --locked --version $(CARGO_MUTANTS_VERSION) --root $(CARGO_TOOLS) cargo-mutants
+	@if "$(CARGO_MUTANTS_CACHE)/cargo-mutants" mutants --version 2>/dev/null \
+	    | grep -qx "cargo-mutants $(CARGO_MUTANTS_VERSION)"; then \
+	  echo "cargo-mutants $(CARGO_MUTANTS_VERSION): re-using the build kept in $(CARGO_MUTANTS_CACHE)"; \
+	  mkdir -p $(CARGO_TOOLS)/bin && cp "$(CARGO_MUTANTS_CACHE)/cargo-mutants" $(CARGO_TOOLS)/bin/; \
+	else \
+	  cargo install --locked --version $(CARGO_MUTANTS_VERSION) --root $(CARGO_TOOLS) cargo-mutants && \
+	  { mkdir -p "$(CARGO_MUTANTS_CACHE)" && cp $(CARGO_TOOLS)/bin/cargo-mutants "$(CARGO_MUTANTS_CACHE)/" \
+	    || echo "note: could not keep cargo-mutants in $(CARGO_MUTANTS_CACHE); the next checkout builds it again"; }; \
+	fi
 	touch $(CARGO_MUTANTS_STAMP)
 
 cargo-mutants: $(CARGO_MUTANTS_STAMP) ## Install the pinned cargo-mutants into .cargo-tools/

@@ -37,7 +37,7 @@ def take_buffered_bytes(reader: asyncio.StreamReader) -> bytes:
     caller must have paused the transport first.
     """
     buffer = getattr(reader, "_buffer", None)
-    if not isinstance(buffer, bytearray):
+    if not buffer:
         return b""
     data = bytes(buffer)
     buffer.clear()
@@ -138,8 +138,8 @@ async def _pump_by_splice(
         outcome = await splice_hop(take_buffered_bytes(reader), fds)
     finally:
         if not outcome.refused:
-            if outcome.downstream_gone:
-                abandon_reader(reader)
+            # Closing the reading transport is also what abandons the reader
+            # when the downstream went away: the upstream sees a broken pipe.
             transport.close()
             await close_writer(writer)
     return outcome

@@ -173,4 +173,28 @@ def load_config(root: pathlib.Path) -> KitConfig:
         if not (root / name).exists():
             msg = f"setup.cfg [mutation] names {name!r}, which does not exist"
             raise ConfigError(msg)
+    _check_mutmut_mutates_the_targets(parser, config.targets)
     return config
+
+
+def _check_mutmut_mutates_the_targets(
+    parser: configparser.ConfigParser, targets: tuple[str, ...]
+) -> None:
+    """Refuse a ``[mutmut] only_mutate`` that differs from the kit's targets.
+
+    mutmut reads its own section, so a target missing there gets no mutmut
+    mutant at all, and its score gate would have nothing to count.
+    """
+    only = set(_lines(parser.get("mutmut", "only_mutate", fallback="")))
+    if only == set(targets):
+        return
+    missing = sorted(set(targets) - only)
+    extra = sorted(only - set(targets))
+    parts = [f"not in [mutmut] only_mutate: {', '.join(missing)}"] if missing else []
+    parts += [f"not in [mutation] targets: {', '.join(extra)}"] if extra else []
+    msg = (
+        "setup.cfg [mutmut] only_mutate must list exactly the [mutation] targets ("
+        + "; ".join(parts)
+        + "); make the two lists the same"
+    )
+    raise ConfigError(msg)

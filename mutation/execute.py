@@ -24,11 +24,15 @@ from mutation.baseline import PLUGIN_NAME, Baseline, body_spans, install_plugin
 from mutation.config import KitConfig
 from mutation.mutants import Activation, Mutant
 from mutation.processes import run_child
+from mutation.progress import ExecutionProgress
 from mutation.results import Killer
 
 Progress = Callable[[str], None]
 
 _SESSION_LIMIT_SECONDS = 3600
+
+RECORDS_FILE = ".kit-executed.jsonl"
+"""Where a session's plugin appends one JSON line per finished mutant."""
 
 
 class ExecutorFailedError(RuntimeError):
@@ -139,7 +143,7 @@ def _session(
     """Run one executor session in ``workspace``; return its record per mutant id."""
     install_plugin(workspace)
     plan_path = workspace / ".kit-plan.json"
-    out_path = workspace / ".kit-executed.jsonl"
+    out_path = workspace / RECORDS_FILE
     plan = _plan(mutants, baseline, config, matrix=matrix)
     plan["workers"] = workers
     plan_path.write_text(json.dumps(plan))
@@ -224,16 +228,21 @@ def execute(
         + (f" ({len(in_copies)} in mutated copies)" if in_copies else "")
     )
     records: dict[str, dict[str, object]] = {}
-    if live:
-        records.update(
-            _session(workspace, live, baseline, config, matrix=matrix, workers=config.jobs)
-        )
-    if in_copies:
-        with concurrent.futures.ThreadPoolExecutor(max_workers=config.jobs) as pool:
-            for found in pool.map(
-                lambda m: _file_session(m, pristine, baseline, config, matrix=matrix), in_copies
-            ):
-                records.update(found)
+    with ExecutionProgress(progress, total=len(runnable)) as counter:
+        if live:
+            counter.watch(workspace / RECORDS_FILE)
+            records.update(
+                _session(workspace, live, baseline, config, matrix=matrix, workers=config.jobs)
+            )
+            counter.unwatch(workspace / RECORDS_FILE, counted=len(live))
+        if in_copies:
+            with concurrent.futures.ThreadPoolExecutor(max_workers=config.jobs) as pool:
+                for found in pool.map(
+                    lambda m: _file_session(m, pristine, baseline, config, matrix=matrix),
+                    in_copies,
+                ):
+                    records.update(found)
+                    counter.add(1)
     for mutant in runnable:
         record = records.get(mutant.id)
         if record is None:

@@ -10,6 +10,7 @@ downstream that goes away and cancellation.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import fcntl
 import gc
@@ -21,12 +22,17 @@ import typing as typ
 import pytest
 
 from cuprum import _splice_pump
+from cuprum._pipes import PIPE_CAPACITY, _pipe_max_size
 from cuprum._splice_pump import (
     SpliceOutcome,
     _fifo_fileno,
+    _owned_dup,
+    _ready,
     _write_all,
+    _writer_is_full,
     copy_loop_only,
     splice_fds,
+    splice_hop,
 )
 from cuprum._streams import pump_stream, reader_transport
 from cuprum.unittests.test_streams import (
@@ -40,6 +46,12 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "splice"), reason="os.splice is 
 
 BOUND = 30.0
 """Hang bound for one pump, far above the milliseconds it takes."""
+
+JOIN_BOUND = 3.0
+"""How long a feeder or drainer may take to end once its pump has returned
+(it then has only a pipe's worth left, milliseconds of work). Well under the
+mutation kit's per-test limit, so a pump that returns without finishing its
+hop fails the test instead of hanging it."""
 
 
 def _open_fds() -> int:
@@ -279,8 +291,8 @@ def _pump_through(data: bytes) -> tuple[int, bytes]:
     try:
         count = asyncio.run(scenario())
     finally:
-        feeder.join(BOUND)
-        drainer.join(BOUND)
+        feeder.join(JOIN_BOUND)
+        drainer.join(JOIN_BOUND)
     return count, bytes(drainer.received)
 
 
@@ -334,3 +346,122 @@ def test_cancelling_a_spliced_hop_releases_everything() -> None:
     fds_before = _open_fds()
     assert asyncio.run(scenario()) == (True, True)
     assert _open_fds() == fds_before
+
+
+# --- waiting without a thread or a busy loop --------------------------------------------
+
+
+def test_a_finished_wait_leaves_no_callback_on_the_loop() -> None:
+    # A callback left registered would fire on a descriptor the hop has
+    # closed (and the number may be reused by then).
+    read_fd, write_fd = os.pipe()
+    os.write(write_fd, b"x")
+
+    async def scenario() -> tuple[bool, bool]:
+        loop = asyncio.get_running_loop()
+        await asyncio.wait_for(_ready(read_fd, for_write=False), BOUND)
+        reader_left = loop.remove_reader(read_fd)
+        await asyncio.wait_for(_ready(write_fd, for_write=True), BOUND)
+        writer_left = loop.remove_writer(write_fd)
+        return reader_left, writer_left
+
+    try:
+        assert asyncio.run(scenario()) == (False, False)
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)
+
+
+def test_writer_is_full_only_when_the_pipe_has_no_room() -> None:
+    read_fd, write_fd = os.pipe()
+    os.set_blocking(write_fd, False)
+    try:
+        assert _writer_is_full(write_fd) is False
+        with contextlib.suppress(BlockingIOError):
+            while True:
+                os.write(write_fd, bytes(65536))
+        assert _writer_is_full(write_fd) is True
+        os.read(read_fd, 1 << 20)
+        assert _writer_is_full(write_fd) is False
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)
+
+
+def test_owned_duplicates_are_non_blocking_and_closed_on_unwind() -> None:
+    read_fd, write_fd = os.pipe()
+    assert os.get_blocking(write_fd)
+    with contextlib.ExitStack() as owned:
+        duplicate = _owned_dup(owned, write_fd)
+        assert duplicate != write_fd
+        assert os.get_blocking(duplicate) is False
+    with pytest.raises(OSError, match="Bad file descriptor"):
+        os.fstat(duplicate)
+    os.close(read_fd)
+    os.close(write_fd)
+
+
+def test_a_spliced_hop_enlarges_the_downstream_pipe() -> None:
+    # Bigger kernel buffers mean fewer wake-ups per megabyte (see _pipes.py).
+    expected = min(PIPE_CAPACITY, _pipe_max_size() or PIPE_CAPACITY)
+    in_read, in_write = os.pipe()
+    out_read, out_write = os.pipe()
+    os.write(in_write, b"sized")
+    os.close(in_write)
+
+    async def scenario() -> SpliceOutcome:
+        return await asyncio.wait_for(splice_hop(b"", (in_read, out_write)), BOUND)
+
+    try:
+        assert fcntl.fcntl(out_write, fcntl.F_GETPIPE_SZ) < expected
+        assert asyncio.run(scenario()) == SpliceOutcome(5)
+        assert fcntl.fcntl(out_write, fcntl.F_GETPIPE_SZ) == expected
+        assert os.read(out_read, 16) == b"sized"
+    finally:
+        for fd in (in_read, out_read, out_write):
+            os.close(fd)
+
+
+def test_write_all_yields_to_the_loop_while_the_pipe_is_full() -> None:
+    # The drain below runs on the same event loop: a writer that retried a
+    # full pipe without awaiting would starve it forever. A watchdog thread
+    # rescues such a writer (and the test then fails) instead of hanging.
+    read_fd, write_fd = os.pipe()
+    fcntl.fcntl(write_fd, fcntl.F_SETPIPE_SZ, 4096)
+    os.set_blocking(write_fd, False)
+    data = os.urandom(200_000)
+    finished = threading.Event()
+    rescued = threading.Event()
+    rescue_fd = os.dup(read_fd)
+
+    def watchdog() -> None:
+        if finished.wait(10):
+            return
+        rescued.set()
+        while not finished.is_set():
+            try:
+                os.read(rescue_fd, 1 << 20)
+            except BlockingIOError:
+                finished.wait(0.01)
+
+    async def scenario() -> tuple[SpliceOutcome, bytes]:
+        reader = await open_reader(read_fd)
+        drained = asyncio.create_task(reader.read(-1))
+        try:
+            outcome = await asyncio.wait_for(_write_all(write_fd, data), BOUND)
+        finally:
+            finished.set()
+            os.close(write_fd)
+        return outcome, await asyncio.wait_for(drained, BOUND)
+
+    guard = threading.Thread(target=watchdog, daemon=True)
+    guard.start()
+    try:
+        outcome, received = asyncio.run(scenario())
+    finally:
+        guard.join(BOUND)
+        os.close(rescue_fd)
+
+    assert not rescued.is_set()
+    assert outcome == SpliceOutcome(len(data))
+    assert received == data

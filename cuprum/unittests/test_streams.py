@@ -106,6 +106,101 @@ def test_sink_without_echo_starts_empty() -> None:
     assert OutputSink().text == ""
 
 
+def test_undecoding_sink_keeps_every_byte_in_order() -> None:
+    sink = OutputSink(text=False)
+
+    for piece in (b"\xe2\x82", b"", b"\xac\xff", b"\x00tail"):
+        sink.feed(piece)
+    sink.feed(b"", final=True)
+
+    assert sink.data == b"\xe2\x82\xac\xff\x00tail"
+    assert sink.value == sink.data
+    assert sink.text == ""
+    assert sink.bytes_fed == 9
+    assert not sink.decodes
+
+
+def test_decoding_sink_keeps_no_bytes() -> None:
+    sink = OutputSink()
+
+    sink.feed("é".encode(), final=True)
+
+    assert sink.value == "é"
+    assert sink.data == b""
+    assert sink.bytes_fed == 2
+
+
+class _BinaryEcho(io.TextIOWrapper):
+    """A buffered text stream over a buffered binary ``buffer``, like ``sys.stdout``.
+
+    Nothing reaches ``raw_bytes`` until someone flushes, so the tests see
+    whether the sink flushes the text ahead of its bytes and the bytes after.
+    """
+
+    def __init__(self) -> None:
+        self.raw_bytes = io.BytesIO()
+        super().__init__(io.BufferedWriter(self.raw_bytes), encoding="utf-8")
+
+
+def test_undecoding_sink_echoes_raw_bytes_to_the_binary_buffer() -> None:
+    echo = _BinaryEcho()
+    echo.write("before:")  # text written first must stay ahead of the bytes
+    sink = OutputSink(echo, text=False)
+
+    sink.feed(b"\xff\x00")
+    sink.feed(b"")
+    assert echo.raw_bytes.getvalue() == b"before:\xff\x00"
+    sink.feed(b"\xe2\x82\xac")
+
+    assert echo.raw_bytes.getvalue() == b"before:\xff\x00\xe2\x82\xac"
+    assert sink.echoes
+
+
+def test_decoding_sink_flushes_its_echo_as_text_arrives() -> None:
+    echo = _BinaryEcho()
+    sink = OutputSink(echo)
+
+    sink.feed("é!".encode())
+
+    assert echo.raw_bytes.getvalue() == "é!".encode()
+
+
+def test_undecoding_sink_echoes_text_to_a_stream_without_a_buffer() -> None:
+    echo = io.StringIO()
+    sink = OutputSink(echo, text=False)
+
+    sink.feed(b"ok\xff")
+
+    assert echo.getvalue() == "ok\ufffd"
+    assert sink.data == b"ok\xff"
+
+
+class _HeldEcho(io.StringIO):
+    """A text stream without a binary ``buffer`` whose output counts once flushed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.flushed = ""
+
+    def flush(self) -> None:
+        self.flushed = self.getvalue()
+        super().flush()
+
+
+def test_undecoding_sink_flushes_a_text_only_echo_after_writing() -> None:
+    echo = _HeldEcho()
+    sink = OutputSink(echo, text=False)
+
+    sink.feed(b"ok\xff")
+
+    assert echo.flushed == "ok\ufffd"
+
+
+def test_sink_without_echo_does_not_echo() -> None:
+    assert not OutputSink().echoes
+    assert not OutputSink(text=False).echoes
+
+
 @st.composite
 def split_bytes(draw: st.DrawFn) -> tuple[bytes, list[bytes]]:
     data = draw(
@@ -209,12 +304,15 @@ class PipeFeeder(threading.Thread):
         self.fd = fd
         self.data = data
         self.broken = False
+        self.written = 0
 
     def run(self) -> None:
         try:
             view = memoryview(self.data)
             while view:
-                view = view[os.write(self.fd, view) :]
+                count = os.write(self.fd, view[:PUMP_CHUNK_SIZE])
+                self.written += count
+                view = view[count:]
         except BrokenPipeError:
             self.broken = True
         finally:
@@ -397,3 +495,68 @@ def test_abandon_reader_closes_its_pipe_so_the_writer_breaks() -> None:
     with pytest.raises(BrokenPipeError):
         os.write(write_fd, b"x")
     os.close(write_fd)
+
+
+def test_copy_loop_reads_no_further_than_downstream_accepts() -> None:
+    # Back-pressure: with nobody reading downstream, the pump must stop
+    # reading upstream once the writer's buffer is full, so a slow consumer
+    # never makes cuprum hold the producer's whole output in memory.
+    total = 64 * 1024 * 1024
+    in_read, in_write = os.pipe()
+    out_read, out_write = os.pipe()
+    feeder = PipeFeeder(in_write, bytes(total))
+    drainer = PipeDrainer(out_read)
+
+    async def feeder_stalled() -> int:
+        # The feeder has stalled once it makes no progress for a while (or
+        # it wrote everything, which is what a pump without back-pressure
+        # lets it do).
+        last = -1
+        while feeder.written != last and feeder.written < total:
+            last = feeder.written
+            await asyncio.sleep(0.25)
+        return feeder.written
+
+    async def scenario() -> tuple[int, int, int]:
+        reader = await open_reader(in_read)
+        writer = await open_writer(out_write)
+        feeder.start()
+        pump = asyncio.create_task(pump_stream(reader, writer))
+        stalled_at = await asyncio.wait_for(feeder_stalled(), timeout=60)
+        held = writer.transport.get_write_buffer_size()
+        drainer.start()
+        return stalled_at, held, await asyncio.wait_for(pump, timeout=60)
+
+    with copy_loop_only():
+        stalled_at, held, count = asyncio.run(scenario())
+    feeder.join(timeout=10)
+    drainer.join(timeout=10)
+
+    assert stalled_at < total // 8  # a few pipe buffers' worth, not the payload
+    assert held <= 4 * PUMP_CHUNK_SIZE
+    assert count == total
+    assert len(drainer.received) == total
+
+
+def test_the_pump_returns_only_once_the_downstream_pipe_is_closed(pump_path: str) -> None:
+    # Whoever awaits the pump may hand the next stage's input over at once:
+    # the pipe must be closed by then, not merely scheduled to close.
+    in_read, in_write = os.pipe()
+    out_read, out_write = os.pipe()
+    os.write(in_write, b"last")
+    os.close(in_write)
+    os.set_blocking(out_read, False)
+
+    async def scenario() -> tuple[bytes, bytes]:
+        reader = await open_reader(in_read)
+        writer = await open_writer(out_write)
+        # Awaited directly (no wait_for task, whose wake-up would give the
+        # loop a turn), and no await after it: nothing else may run first.
+        # The suite's per-test alarm bounds a hang.
+        await pump_stream(reader, writer)
+        return os.read(out_read, 16), os.read(out_read, 16)
+
+    try:
+        assert asyncio.run(scenario()) == (b"last", b"")
+    finally:
+        os.close(out_read)

@@ -8,9 +8,12 @@ import pathlib
 import subprocess
 import sys
 
-from mutation.config import KitConfig, load_config
+import pytest
+
+from mutation.config import ConfigError, KitConfig, load_config
 from mutation.gates import evaluate, module_scores
 from mutation.results import Killer, MutantResult, Status, fingerprint
+from mutation.tests.fixture_project import make_project
 
 TARGETS = ("pkg/a.py", "pkg/b.py")
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -115,3 +118,28 @@ def test_an_input_outside_the_root_keeps_its_path_and_its_change_shows(
     assert set(inputs["kit"]) == {outside.as_posix()}
     outside.write_text("VERSION = 2\n")
     assert fingerprint(root, groups)[1] != before
+
+
+def test_a_target_mutmut_does_not_mutate_is_a_configuration_error(
+    tmp_path: pathlib.Path,
+) -> None:
+    # mutmut reads only_mutate, not [mutation] targets: a target missing there
+    # would get no mutmut mutant and an empty score gate.
+    root = make_project(tmp_path)
+    (root / "fixturepkg" / "extra.py").write_text("def f():\n    return 1\n")
+    cfg = root / "setup.cfg"
+    text = cfg.read_text()
+    cfg.write_text(text.replace("targets =\n", "targets =\n    fixturepkg/extra.py\n"))
+
+    with pytest.raises(ConfigError) as missing:
+        load_config(root)
+
+    assert str(missing.value) == (
+        "setup.cfg [mutmut] only_mutate must list exactly the [mutation] targets "
+        "(not in [mutmut] only_mutate: fixturepkg/extra.py); make the two lists the same"
+    )
+    cfg.write_text(text.replace("only_mutate =\n", "only_mutate =\n    fixturepkg/extra.py\n"))
+    with pytest.raises(ConfigError, match=r"not in \[mutation\] targets: fixturepkg/extra\.py\)"):
+        load_config(root)
+    cfg.write_text(text)
+    assert load_config(root).targets == ("fixturepkg/calc.py",)
