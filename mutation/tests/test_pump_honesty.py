@@ -6,7 +6,8 @@ while nobody drains downstream (back-pressure). ``pump_stream`` is marked
 as changed after the copy's commit, so a review run executes only its
 generated and catalogue mutants through the real engine. Intact, the test
 kills the mutant that drops ``await writer.drain()`` (generated) and the
-catalogue's ``pump-back-pressure-dropped``; with its two back-pressure
+catalogue's ``pump-back-pressure-dropped``, as every ``make mutate`` shows
+(its gates pass only if both are killed); with the test's two back-pressure
 assertions deleted, both survive and the module's gates say so by name.
 """
 
@@ -50,18 +51,6 @@ def _weaken_the_pump_test(root: pathlib.Path) -> None:
         assert text.count(assertion) == 1, assertion
         text = text.replace(assertion, "")
     path.write_text(text)
-
-
-def test_the_back_pressure_test_kills_both_back_pressure_mutants(tmp_path: pathlib.Path) -> None:
-    completed, data = review(_project(tmp_path))
-    output = completed.stdout + completed.stderr
-
-    generated = ran(data, "generated")
-    assert generated[DRAIN_DROPPED]["status"] == "killed", output
-    assert "-            await writer.drain()" in str(generated[DRAIN_DROPPED]["diff"])
-    assert ran(data, "catalogue")[CATALOGUE_ENTRY]["status"] == "killed", output
-    assert DRAIN_DROPPED not in str(gate(data, GENERATED_GATE)["detail"])
-    assert CATALOGUE_ENTRY not in str(gate(data, "must-kill catalogue")["detail"])
 
 
 def test_a_weakened_pump_test_fails_the_pump_gates_naming_the_survivors(
