@@ -21,11 +21,10 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 COPIED = ("cuprum", "tests", "features", "mutation", "conftest.py", "setup.cfg", "pyproject.toml")
 
 
-def slim_project(tmp_path: pathlib.Path, suite: str, suite_text: str) -> pathlib.Path:
-    """Copy the project into ``tmp_path`` with ``suite`` as the kit's only test file.
+def copy_project(tmp_path: pathlib.Path) -> pathlib.Path:
+    """Copy what the kit needs of this project into ``tmp_path / "project"``.
 
-    Coverage is not on trial (a few tests cannot cover whole modules), so
-    the copy's coverage gate is set to 0.
+    Caches, earlier results and built extensions are left behind.
     """
     root = tmp_path / "project"
     root.mkdir()
@@ -36,6 +35,16 @@ def slim_project(tmp_path: pathlib.Path, suite: str, suite_text: str) -> pathlib
             shutil.copytree(source, root / name, ignore=ignore)
         else:
             shutil.copy2(source, root / name)
+    return root
+
+
+def slim_project(tmp_path: pathlib.Path, suite: str, suite_text: str) -> pathlib.Path:
+    """Copy the project into ``tmp_path`` with ``suite`` as the kit's only test file.
+
+    Coverage is not on trial (a few tests cannot cover whole modules), so
+    the copy's coverage gate is set to 0.
+    """
+    root = copy_project(tmp_path)
     cfg = (root / "setup.cfg").read_text()
     head, _, tail = cfg.partition("[mutation]")
     tail = re.sub(r"\ntests =\n(    .*\n)+", f"\ntests =\n    {suite}\n", tail, count=1)

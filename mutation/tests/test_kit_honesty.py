@@ -21,16 +21,9 @@ import subprocess
 import sys
 import time
 
+from mutation.tests.slim_copy import copy_project
+
 REPO = pathlib.Path(__file__).resolve().parents[2]
-COPIED = (
-    "cuprum",
-    "tests",
-    "features",
-    "mutation",
-    "conftest.py",
-    "setup.cfg",
-    "pyproject.toml",
-)
 
 WEAK_TESTS = """
 from cuprum._backend import StreamBackend, _parse_backend_value
@@ -60,15 +53,7 @@ replace = "    normalised = raw.strip()\\n"
 
 
 def _project(tmp_path: pathlib.Path) -> pathlib.Path:
-    root = tmp_path / "project"
-    root.mkdir()
-    ignore = shutil.ignore_patterns("__pycache__", "results", "*.so")
-    for name in COPIED:
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, root / name, ignore=ignore)
-        else:
-            shutil.copy2(source, root / name)
+    root = copy_project(tmp_path)
     (root / "mutation" / "catalogue.toml").write_text(SMALL_CATALOGUE)
     (root / "mutation" / "baseline.json").unlink(missing_ok=True)
     return root
