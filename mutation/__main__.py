@@ -118,7 +118,7 @@ def command_replay(args: argparse.Namespace) -> int:
             baseline = run_baseline(pristine, config)
             if not baseline.passed:
                 raise BaselineFailedError("the unmutated baseline does not pass")
-            assign_tests([mutant], pristine, baseline)
+            assign_tests([mutant], pristine, baseline, config)
         execute(
             [mutant], pristine, pristine, baseline, config, matrix=True, progress=lambda _: None
         )

@@ -39,8 +39,29 @@ def apply_excuses(
     ConfigError
         If an excused id no longer exists or no longer has its diff.
     """
+    by_id = check_mutmut_excuses(mutants, excused, path)
+    for ident, (reason, _) in excused.items():
+        mutant = by_id[ident]
+        if mutant.status in ("survived", "timeout", "no_tests"):
+            mutant.status = "excused"
+            mutant.excuse = reason
+
+
+def check_mutmut_excuses(
+    mutants: list[MutantResult], excused: dict[str, tuple[str, str]], path: str
+) -> dict[str, MutantResult]:
+    """Check every mutmut excuse still names a mutant with its diff; return mutmut's by id.
+
+    The run calls this as soon as mutmut has generated its mutants, before
+    any of them executes, so a stale excuse costs seconds, not a whole run.
+
+    Raises
+    ------
+    ConfigError
+        If an excused id no longer exists or no longer has its diff.
+    """
     by_id = {m.id: m for m in mutants if m.origin == "mutmut"}
-    for ident, (reason, contains) in excused.items():
+    for ident, (_, contains) in excused.items():
         mutant = by_id.get(ident)
         if mutant is None:
             msg = f"{path}: excused mutant {ident!r} does not exist (mutmut renumbers mutants when code changes); re-check it"
@@ -48,9 +69,7 @@ def apply_excuses(
         if contains and contains not in mutant.diff:
             msg = f"{path}: excused mutant {ident!r} no longer has the diff it was excused for ({contains!r}); re-check it"
             raise ConfigError(msg)
-        if mutant.status in ("survived", "timeout", "no_tests"):
-            mutant.status = "excused"
-            mutant.excuse = reason
+    return by_id
 
 
 def test_records(mutants: list[MutantResult], durations: dict[str, float]) -> list[TestRecord]:

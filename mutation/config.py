@@ -51,6 +51,10 @@ class KitConfig:
     generated_score_min
         Minimum score (0-1) of each target module's generated mutants
         (``mutation/operators.py``).
+    scoped_tests, scoped_targets
+        Test files (a subset of ``tests``) that run only against the
+        mutants of ``scoped_targets`` (a subset of ``targets``); see
+        :meth:`runs_against`.
     """
 
     root: pathlib.Path
@@ -69,6 +73,17 @@ class KitConfig:
     timeout_factor: float = 5.0
     timeout_constant: float = 3.0
     generated_score_min: float = 0.95
+    scoped_tests: tuple[str, ...] = ()
+    scoped_targets: tuple[str, ...] = ()
+
+    def runs_against(self, test: str, target: str) -> bool:
+        """Whether ``test`` (a pytest node id) runs against ``target``'s mutants.
+
+        Every test runs against every target, except a scoped test's, which
+        runs only against the scoped targets' mutants.
+        """
+        file = test.split("::", 1)[0]
+        return file not in self.scoped_tests or target in self.scoped_targets
 
     def input_groups(self) -> dict[str, list[str]]:
         """Return the files whose hashes make a result file current."""
@@ -168,7 +183,10 @@ def load_config(root: pathlib.Path) -> KitConfig:
             if "generated_score_min" in section
             else KitConfig.generated_score_min
         ),
+        scoped_tests=_lines(section.get("scoped_tests", "")),
+        scoped_targets=_lines(section.get("scoped_targets", "")),
     )
+    _check_scope(config)
     for name in (*config.targets, *config.tests, config.catalogue, config.excused):
         if not (root / name).exists():
             msg = f"setup.cfg [mutation] names {name!r}, which does not exist"
@@ -198,3 +216,25 @@ def _check_mutmut_mutates_the_targets(
         + "); make the two lists the same"
     )
     raise ConfigError(msg)
+
+
+def _check_scope(config: KitConfig) -> None:
+    """Refuse scoped tests or targets that are not among the tests and targets."""
+    if bool(config.scoped_tests) != bool(config.scoped_targets):
+        msg = (
+            "setup.cfg [mutation] scoped_tests and scoped_targets go together: "
+            "list both (tests that run only against those targets) or neither"
+        )
+        raise ConfigError(msg)
+    for key, names, pool in (
+        ("scoped_tests", config.scoped_tests, config.tests),
+        ("scoped_targets", config.scoped_targets, config.targets),
+    ):
+        stray = sorted(set(names) - set(pool))
+        if stray:
+            where = "tests" if key == "scoped_tests" else "targets"
+            msg = (
+                f"setup.cfg [mutation] {key} names {', '.join(stray)}, which is not "
+                f"in [mutation] {where}; add it there or remove it from {key}"
+            )
+            raise ConfigError(msg)

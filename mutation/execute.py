@@ -39,12 +39,18 @@ class ExecutorFailedError(RuntimeError):
     """The executor's pytest session itself failed (not a mutant verdict)."""
 
 
-def assign_tests(mutants: list[Mutant], pristine: pathlib.Path, baseline: Baseline) -> None:
-    """Set each mutant's covering tests (fastest first) from the baseline's coverage.
+def assign_tests(
+    mutants: list[Mutant], pristine: pathlib.Path, baseline: Baseline, config: KitConfig
+) -> None:
+    """Set each mutant's covering tests from the baseline's coverage.
+
+    Those that run the mutated statement come first, each group fastest first
+    (see :meth:`Baseline.covering`).
 
     A ``file`` mutant outside every function body (a module- or class-level
     statement) changes what importing its module does, which happens before
-    any test's coverage context: every test of the baseline covers it.
+    any test's coverage context: every test of the baseline covers it. A
+    scoped test counts only for its targets (:meth:`KitConfig.runs_against`).
     """
     spans: dict[str, dict[str, tuple[int, int]]] = {}
     every_test = sorted(baseline.durations, key=lambda t: (baseline.durations[t], t))
@@ -54,11 +60,13 @@ def assign_tests(mutants: list[Mutant], pristine: pathlib.Path, baseline: Baseli
             spans[file] = body_spans((pristine / file).read_text(encoding="utf-8"))
         span = spans[file].get(mutant.result.function)
         if span:
-            mutant.result.tests = baseline.covering(file, span)
+            mutated = (mutant.result.line_start, mutant.result.line_end)
+            tests = baseline.covering(file, span, mutated if mutated[0] > 0 else None)
         elif mutant.activation.kind == "file":
-            mutant.result.tests = list(every_test)
+            tests = every_test
         else:
-            mutant.result.tests = []
+            tests = []
+        mutant.result.tests = [t for t in tests if config.runs_against(t, file)]
 
 
 def test_limits(baseline: Baseline, config: KitConfig) -> dict[str, float]:

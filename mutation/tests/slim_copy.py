@@ -38,6 +38,23 @@ def copy_project(tmp_path: pathlib.Path) -> pathlib.Path:
     return root
 
 
+def set_kit_tests(root: pathlib.Path, tests: list[str], coverage_min: str = "0") -> None:
+    """Make ``tests`` the kit's whole suite in the copy at ``root``.
+
+    The engine's scoped tests are not in such a suite, so the scope goes
+    too (the kit refuses scoped tests that are not among its tests).
+    """
+    cfg = (root / "setup.cfg").read_text()
+    head, _, tail = cfg.partition("[mutation]")
+    listed = "".join(f"    {test}\n" for test in tests)
+    tail = re.sub(r"\ntests =\n(    .*\n)+", f"\ntests =\n{listed}", tail, count=1)
+    tail = re.sub(r"(?m)^scoped_(tests|targets) =\n(    .*\n)+", "", tail)
+    tail = re.sub(
+        r"\ncoverage_branch_min = \d+\n", f"\ncoverage_branch_min = {coverage_min}\n", tail, count=1
+    )
+    (root / "setup.cfg").write_text(head + "[mutation]" + tail)
+
+
 def slim_project(tmp_path: pathlib.Path, suite: str, suite_text: str) -> pathlib.Path:
     """Copy the project into ``tmp_path`` with ``suite`` as the kit's only test file.
 
@@ -45,11 +62,7 @@ def slim_project(tmp_path: pathlib.Path, suite: str, suite_text: str) -> pathlib
     the copy's coverage gate is set to 0.
     """
     root = copy_project(tmp_path)
-    cfg = (root / "setup.cfg").read_text()
-    head, _, tail = cfg.partition("[mutation]")
-    tail = re.sub(r"\ntests =\n(    .*\n)+", f"\ntests =\n    {suite}\n", tail, count=1)
-    tail = re.sub(r"\ncoverage_branch_min = \d+\n", "\ncoverage_branch_min = 0\n", tail, count=1)
-    (root / "setup.cfg").write_text(head + "[mutation]" + tail)
+    set_kit_tests(root, [suite])
     (root / suite).write_text(suite_text)
     for args in (("init", "-q"), ("add", "-A"), ("commit", "-qm", "base")):
         subprocess.run(

@@ -42,3 +42,18 @@ def test_tests_outside_the_span_or_without_a_duration_are_left_out() -> None:
     baseline.lines["m.py"][9] = {"t::far", "t::a"}
     assert baseline.covering("m.py", (1, 5)) == ["t::a"]
     assert baseline.covering("m.py", (9, 9)) == ["t::a"]
+
+
+def test_tests_that_run_the_mutated_statement_come_first() -> None:
+    durations = {"t::fast": 0.001, "t::reaches": 1.5, "t::also": 0.3}
+    baseline = _baseline(durations)
+    # Line 3 opens the function (all three run it); only two reach line 5,
+    # a statement spread over lines 5-7 (coverage records its first line).
+    baseline.lines["m.py"][5] = {"t::reaches", "t::also"}
+
+    assert baseline.covering("m.py", (3, 8)) == ["t::fast", "t::also", "t::reaches"]
+    assert baseline.covering("m.py", (3, 8), (5, 5)) == ["t::also", "t::reaches", "t::fast"]
+    # A mutated continuation line counts as its statement's first line.
+    assert baseline.covering("m.py", (3, 8), (6, 7)) == ["t::also", "t::reaches", "t::fast"]
+    # Only the order changes: the set is the function's covering tests.
+    assert set(baseline.covering("m.py", (3, 8), (8, 8))) == set(durations)

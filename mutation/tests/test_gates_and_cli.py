@@ -13,7 +13,7 @@ import pytest
 from mutation.config import ConfigError, KitConfig, load_config
 from mutation.gates import evaluate, module_scores
 from mutation.results import Killer, MutantResult, Status, fingerprint
-from mutation.tests.fixture_project import make_project
+from mutation.tests.fixture_project import kit, make_project
 
 TARGETS = ("pkg/a.py", "pkg/b.py")
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -143,3 +143,91 @@ def test_a_target_mutmut_does_not_mutate_is_a_configuration_error(
         load_config(root)
     cfg.write_text(text)
     assert load_config(root).targets == ("fixturepkg/calc.py",)
+
+
+def test_scoped_tests_run_only_against_their_targets(tmp_path: pathlib.Path) -> None:
+    root = make_project(tmp_path)
+    (root / "fixturepkg" / "extra.py").write_text("def f():\n    return 1\n")
+    cfg = root / "setup.cfg"
+    text = cfg.read_text()
+    for key in ("targets =\n", "only_mutate =\n"):
+        text = text.replace(key, f"{key}    fixturepkg/extra.py\n")
+    scoped = "scoped_tests =\n    fixture_tests/test_calc.py\nscoped_targets =\n    fixturepkg/extra.py\n"
+    cfg.write_text(text.replace("[mutation]\n", "[mutation]\n" + scoped))
+
+    config = load_config(root)
+
+    test = "fixture_tests/test_calc.py::test_add"
+    assert config.runs_against(test, "fixturepkg/extra.py")
+    assert not config.runs_against(test, "fixturepkg/calc.py")
+    assert config.runs_against("fixture_tests/test_other.py::t", "fixturepkg/calc.py")
+
+
+@pytest.mark.parametrize(
+    ("scoped", "message"),
+    [
+        (
+            "scoped_tests =\n    fixture_tests/test_calc.py\n",
+            "setup.cfg [mutation] scoped_tests and scoped_targets go together: "
+            "list both (tests that run only against those targets) or neither",
+        ),
+        (
+            "scoped_tests =\n    fixture_tests/nowhere.py\nscoped_targets =\n    fixturepkg/calc.py\n",
+            "setup.cfg [mutation] scoped_tests names fixture_tests/nowhere.py, which is not "
+            "in [mutation] tests; add it there or remove it from scoped_tests",
+        ),
+        (
+            "scoped_tests =\n    fixture_tests/test_calc.py\nscoped_targets =\n    fixturepkg/x.py\n",
+            "setup.cfg [mutation] scoped_targets names fixturepkg/x.py, which is not "
+            "in [mutation] targets; add it there or remove it from scoped_targets",
+        ),
+    ],
+)
+def test_a_bad_scope_is_a_configuration_error(
+    tmp_path: pathlib.Path, scoped: str, message: str
+) -> None:
+    root = make_project(tmp_path)
+    cfg = root / "setup.cfg"
+    cfg.write_text(cfg.read_text().replace("[mutation]\n", "[mutation]\n" + scoped))
+
+    with pytest.raises(ConfigError) as excinfo:
+        load_config(root)
+
+    assert str(excinfo.value) == message
+
+
+def test_a_scoped_tests_lines_do_not_count_for_other_targets(tmp_path: pathlib.Path) -> None:
+    # calc.py gains a function only the scoped test calls: the scoped test
+    # never runs against calc.py's mutants, so it must not cover calc.py.
+    root = make_project(tmp_path)
+    calc = root / "fixturepkg" / "calc.py"
+    calc.write_text(calc.read_text() + "\n\ndef only_scoped(n):\n    return n * 7\n")
+    (root / "fixturepkg" / "extra.py").write_text("def f():\n    return 1\n")
+    (root / "fixture_tests" / "test_extra.py").write_text(
+        "from fixturepkg.calc import only_scoped\nfrom fixturepkg.extra import f\n\n\n"
+        "def test_extra():\n    assert only_scoped(f()) == 7\n"
+    )
+    cfg = root / "setup.cfg"
+    text = cfg.read_text()
+    for key in ("targets =\n", "only_mutate =\n"):
+        text = text.replace(key, f"{key}    fixturepkg/extra.py\n")
+    text = text.replace(
+        "tests =\n    fixture_tests/test_calc.py\n",
+        "tests =\n    fixture_tests/test_calc.py\n    fixture_tests/test_extra.py\n",
+    )
+    cfg.write_text(text)
+    shared = kit(root, "coverage")
+    scoped = "scoped_tests =\n    fixture_tests/test_extra.py\nscoped_targets =\n    fixturepkg/extra.py\n"
+    cfg.write_text(text.replace("[mutation]\n", "[mutation]\n" + scoped))
+    separate = kit(root, "coverage")
+
+    def percent(output: str, target: str) -> float:
+        line = next(x for x in output.splitlines() if f"coverage {target}:" in x)
+        return float(line.split(": ", 1)[1].split("%", 1)[0])
+
+    assert shared.returncode == separate.returncode == 0, shared.stderr + separate.stderr
+    assert percent(shared.stdout, "fixturepkg/extra.py") == 100.0
+    assert percent(separate.stdout, "fixturepkg/extra.py") == 100.0
+    assert percent(separate.stdout, "fixturepkg/calc.py") < percent(
+        shared.stdout, "fixturepkg/calc.py"
+    )

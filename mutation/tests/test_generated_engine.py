@@ -99,6 +99,9 @@ def test_generated_mutants_run_in_the_engine_with_excuses_and_reuse(
     assert module_level["function"] == "<module>"
     # It runs at import: every test of the kit covers it.
     assert len(module_level["tests"]) == 8
+    # Excused as equivalent, so none of those tests is spent on it.
+    assert module_level["detail"] == "not executed: excused as an equivalent mutant"
+    assert module_level["duration"] == 0.0
     nested = mutants["fixturepkg.calc.twice.check__raise-to-pass_1"]
     assert nested["function"] == "twice"
     assert nested["status"] == "killed"
@@ -120,8 +123,12 @@ def test_generated_mutants_run_in_the_engine_with_excuses_and_reuse(
     replace_in(root / "fixturepkg" / "calc.py", "        return y\n", "        return y  # ok\n")
     incremental = kit(root, "run", "--skip-mutmut")
     assert incremental.returncode == 0, incremental.stderr
-    # twice's two mutants and the module-level one (its key is the whole file) re-run.
-    assert "8 mutants; 8 selected; 5 re-used unchanged from the last run" in incremental.stderr
+    # twice's two mutants re-run; the module-level one (its key is the whole
+    # file) would too, but it is excused, so it is set aside unexecuted.
+    assert (
+        "8 mutants; 8 selected; 5 re-used unchanged from the last run; "
+        "1 excused, not executed" in incremental.stderr
+    )
     assert {k: m["status"] for k, m in _generated(root).items()} == {
         k: m["status"] for k, m in mutants.items()
     }

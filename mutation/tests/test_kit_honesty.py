@@ -21,7 +21,7 @@ import subprocess
 import sys
 import time
 
-from mutation.tests.slim_copy import copy_project
+from mutation.tests.slim_copy import copy_project, set_kit_tests
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
@@ -59,27 +59,6 @@ def _project(tmp_path: pathlib.Path) -> pathlib.Path:
     return root
 
 
-def _set_tests(root: pathlib.Path, tests: list[str], coverage_min: str = "0") -> None:
-    cfg = (root / "setup.cfg").read_text()
-    head, _, tail = cfg.partition("[mutation]")
-    lines = tail.splitlines()
-    out: list[str] = []
-    skipping = False
-    for line in lines:
-        if line.startswith("tests ="):
-            out.append("tests =")
-            out.extend(f"    {t}" for t in tests)
-            skipping = True
-            continue
-        if skipping and line.startswith("    "):
-            continue
-        skipping = False
-        if line.startswith("coverage_branch_min"):
-            line = f"coverage_branch_min = {coverage_min}"
-        out.append(line)
-    (root / "setup.cfg").write_text(head + "[mutation]" + "\n".join(out) + "\n")
-
-
 def _kit(root: pathlib.Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KIT_")}
     return subprocess.run(
@@ -106,7 +85,7 @@ def test_weakened_suite_fails_the_gate_and_names_the_survivor(
 ) -> None:
     root = _project(tmp_path)
     (root / "cuprum" / "unittests" / "test_weak.py").write_text(WEAK_TESTS)
-    _set_tests(root, ["cuprum/unittests/test_weak.py"])
+    set_kit_tests(root, ["cuprum/unittests/test_weak.py"])
     completed = _kit(root, "run", "--skip-mutmut", "--skip-generated", "--force")
     output = completed.stdout + completed.stderr
     assert completed.returncode == 1, output
@@ -117,7 +96,7 @@ def test_weakened_suite_fails_the_gate_and_names_the_survivor(
 
 def test_full_suite_kills_the_same_mutants(tmp_path: pathlib.Path) -> None:
     root = _project(tmp_path)
-    _set_tests(root, ["cuprum/unittests/test_backend.py"])
+    set_kit_tests(root, ["cuprum/unittests/test_backend.py"])
     completed = _kit(root, "run", "--skip-mutmut", "--skip-generated", "--force")
     output = completed.stdout + completed.stderr
     assert completed.returncode == 0, output
@@ -140,7 +119,7 @@ def test_failing_baseline_stops_the_run(tmp_path: pathlib.Path) -> None:
     (root / "cuprum" / "unittests" / "test_weak.py").write_text(
         WEAK_TESTS + "\n\ndef test_broken() -> None:\n    assert 1 == 2\n"
     )
-    _set_tests(root, ["cuprum/unittests/test_weak.py"])
+    set_kit_tests(root, ["cuprum/unittests/test_weak.py"])
     completed = _kit(root, "run", "--skip-mutmut", "--skip-generated", "--force")
     assert completed.returncode == 4
     assert "baseline does not pass; nothing is reported" in completed.stderr
@@ -150,7 +129,7 @@ def test_failing_baseline_stops_the_run(tmp_path: pathlib.Path) -> None:
 
 def test_results_older_than_the_source_are_refused(tmp_path: pathlib.Path) -> None:
     root = _project(tmp_path)
-    _set_tests(root, ["cuprum/unittests/test_backend.py"])
+    set_kit_tests(root, ["cuprum/unittests/test_backend.py"])
     assert _kit(root, "run", "--skip-mutmut", "--skip-generated", "--force").returncode == 0
     assert _kit(root, "check").returncode == 0
     source = root / "cuprum" / "_backend.py"
@@ -177,7 +156,7 @@ def test_unknown_command_and_bad_config_are_usage_errors(
 
 def test_working_tree_is_untouched_by_a_run(tmp_path: pathlib.Path) -> None:
     root = _project(tmp_path)
-    _set_tests(root, ["cuprum/unittests/test_backend.py"])
+    set_kit_tests(root, ["cuprum/unittests/test_backend.py"])
     before = _tree_digest(root)
     assert _kit(root, "run", "--skip-mutmut", "--skip-generated", "--force").returncode == 0
     assert _tree_digest(root) == before
@@ -185,7 +164,7 @@ def test_working_tree_is_untouched_by_a_run(tmp_path: pathlib.Path) -> None:
 
 def test_working_tree_is_untouched_when_interrupted(tmp_path: pathlib.Path) -> None:
     root = _project(tmp_path)
-    _set_tests(root, ["cuprum/unittests/test_backend.py"])
+    set_kit_tests(root, ["cuprum/unittests/test_backend.py"])
     before = _tree_digest(root)
     env = {k: v for k, v in os.environ.items() if not k.startswith("KIT_")}
     env["TMPDIR"] = str(tmp_path / "scratch")
@@ -222,7 +201,7 @@ def _git(root: pathlib.Path, *args: str) -> None:
 def _full_catalogue_project(tmp_path: pathlib.Path) -> pathlib.Path:
     root = _project(tmp_path)
     shutil.copy2(REPO / "mutation" / "catalogue.toml", root / "mutation" / "catalogue.toml")
-    _set_tests(root, ["cuprum/unittests/test_backend.py"])
+    set_kit_tests(root, ["cuprum/unittests/test_backend.py"])
     _git(root, "init", "-q")
     _git(root, "add", "-A")
     _git(root, "commit", "-qm", "base")
@@ -271,7 +250,7 @@ def test_baseline_command_records_scores_and_refuses_stale_results(
     tmp_path: pathlib.Path,
 ) -> None:
     root = _project(tmp_path)
-    _set_tests(root, ["cuprum/unittests/test_backend.py"])
+    set_kit_tests(root, ["cuprum/unittests/test_backend.py"])
     assert _kit(root, "baseline").returncode == 3  # no results yet
     assert _kit(root, "run", "--skip-mutmut", "--skip-generated", "--force").returncode == 0
     completed = _kit(root, "baseline")
