@@ -230,6 +230,9 @@ def _locate(stage: SafeCmd, env: Mapping[str, str] | None) -> str:
 class _PipelineRun:
     """The state of one execution of a pipeline."""
 
+    # Set by execute() once the stages are located; read only after that.
+    source: Source | None
+
     def __init__(self, stages: tuple[SafeCmd, ...], options: RunOptions) -> None:
         self.stages = stages
         self.options = options
@@ -241,7 +244,6 @@ class _PipelineRun:
         self.stderr_sinks = [
             OutputSink(sys.stderr if echo else None, text=options.text) for _ in stages
         ]
-        self.source: Source | None = None
         self.processes: list[asyncio.subprocess.Process] = []
         self.tasks: list[asyncio.Task[typ.Any]] = []
         # Tasks that may wait on a pipe a stray process holds (woken by cancel).

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import pathlib
+import signal
+import subprocess
 import time
 from collections.abc import Iterator
 
@@ -18,8 +20,15 @@ import pytest
 
 from cuprum import Pipeline, TimeoutExpired, sh
 from cuprum._pipeline import TERMINATE_GRACE_SECONDS
+from cuprum._process_groups import signal_groups, stop_groups
 from tests.helpers.groups import SPAWN_DEAF_CHILD, live_members, read_pids, wait_until_gone
-from tests.helpers.processes import PYTHON, TEST_CATALOGUE, kill_quietly, wait_for_line
+from tests.helpers.processes import (
+    PYTHON,
+    TEST_CATALOGUE,
+    children_deaf_to_sigterm,
+    kill_quietly,
+    wait_for_line,
+)
 
 python = sh.make(PYTHON, catalogue=TEST_CATALOGUE)
 
@@ -79,3 +88,30 @@ def test_cancellation_kills_every_group(marks: list[pathlib.Path]) -> None:
 
     asyncio.run(scenario())
     _assert_nothing_left(marks)
+
+
+def test_signalling_skips_groups_that_no_longer_exist() -> None:
+    gone = subprocess.Popen(["true"], process_group=0)
+    gone.wait()
+    live = subprocess.Popen(["sleep", "30"], process_group=0)
+    try:
+        assert signal_groups([gone.pid, live.pid], 0) == [live.pid]
+    finally:
+        live.kill()
+        live.wait()
+
+
+def test_stopping_a_deaf_group_waits_out_the_grace_without_spinning() -> None:
+    # The group ignores SIGTERM (blocked from birth), so it lives through the
+    # whole grace period: the wait must sleep between polls, not spin.
+    with children_deaf_to_sigterm():
+        deaf = subprocess.Popen(["sleep", "30"], process_group=0)
+    try:
+        cpu_before = time.process_time()
+        asyncio.run(stop_groups([deaf.pid], grace=1.0))
+        cpu_spent = time.process_time() - cpu_before
+        assert deaf.wait(timeout=10) == -signal.SIGKILL
+    finally:
+        kill_quietly(deaf.pid)
+    # Polling every 20 ms costs milliseconds; spinning would burn most of 1 s.
+    assert cpu_spent < 0.3

@@ -230,9 +230,14 @@ def test_echo_copies_output_to_our_streams(
 
 
 def test_without_echo_nothing_is_copied(capsys: pytest.CaptureFixture[str]) -> None:
-    sh.make(PRINTF)("quiet\n").run_sync()
+    quiet = sh.make(PRINTF)("quiet\n").run_sync()
+    failed = sh.make(CAT)(MISSING_FILE).run_sync()
 
-    assert capsys.readouterr().out == ""
+    assert quiet.stdout == "quiet\n"
+    assert failed.stderr == f"cat: {MISSING_FILE}: No such file or directory\n"
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == ""
 
 
 # --- timeouts ---------------------------------------------------------------

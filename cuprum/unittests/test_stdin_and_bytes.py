@@ -164,6 +164,13 @@ def test_text_false_returns_undecoded_bytes_everywhere(stream_backend: StreamBac
     assert isinstance(piped, BytesPipelineResult)
     assert piped.stdout == b"\xfe"
     assert [stage.stderr for stage in piped.stages] == [b"\xff err", b""]
+    assert [stage.stdout for stage in piped.stages] == [b"", b"\xfe"]
+    assert [(stage.program, stage.argv) for stage in piped.stages] == [
+        (command.program, command.argv),
+        (cat().program, cat().argv),
+    ]
+    assert [stage.exit_code for stage in piped.stages] == [0, 0]
+    assert all(stage.pid > 0 for stage in piped.stages)
     text = command.run_sync()
     assert isinstance(text, CommandResult)
     assert (text.stdout, text.stderr) == ("\ufffd", "\ufffd err")
