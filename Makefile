@@ -7,6 +7,11 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 HAVE_CARGO := $(shell command -v cargo >/dev/null 2>&1 && echo yes)
 PYTEST_ARGS ?=
+# The suites run on every core (pytest-xdist), one test file per worker at a
+# time, so a module's fixtures (a 20 MB payload, a real kit run) are built
+# once. TEST_WORKERS=0 runs them in one process.
+TEST_WORKERS ?= auto
+XDIST = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 # The kit tests the compiled pathway too whenever it can be built.
 NATIVE_IF_CARGO = $(if $(HAVE_CARGO),$(PY) tools/build_native.py,@echo "cargo not found: the kit tests the pure-Python pathway only")
 BASE ?=
@@ -64,10 +69,10 @@ else
 endif
 
 test-pure: native-clean ## Run the suites with the extension absent
-	CUPRUM_EXPECT_NATIVE=absent $(PY) -m pytest $(PYTEST_ARGS)
+	CUPRUM_EXPECT_NATIVE=absent $(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
 test-native: native ## Run the suites with the extension built (none may skip)
-	CUPRUM_EXPECT_NATIVE=present $(PY) -m pytest $(PYTEST_ARGS)
+	CUPRUM_EXPECT_NATIVE=present $(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
 test-installed: $(STAMP) ## Build sdist + both wheels, install outside the checkout, run the pathway suites
 ifeq ($(HAVE_CARGO),yes)
