@@ -33,17 +33,16 @@ from cuprum import (
     Pipeline,
     PipelineResult,
     Program,
-    SafeCmd,
     StreamBackend,
     TimeoutExpired,
     sh,
 )
 from tests.helpers.processes import (
-    PYTHON,
     TEST_CATALOGUE,
     child_processes,
     kill_quietly,
     open_fds,
+    script,
 )
 
 LARGE_PAYLOAD_BYTES = 20 * 1024 * 1024
@@ -53,10 +52,6 @@ cat = sh.make(CAT)
 wc = sh.make(WC)
 head = sh.make(HEAD)
 sha256sum = sh.make("sha256sum", catalogue=TEST_CATALOGUE)
-
-
-def script(source: str) -> SafeCmd:
-    return sh.make(PYTHON, catalogue=TEST_CATALOGUE)("-c", source)
 
 
 def exit_codes(result: PipelineResult) -> list[int]:

@@ -35,13 +35,13 @@ from cuprum._backend import BACKEND_ENV_VAR
 from cuprum._pipeline import TERMINATE_GRACE_SECONDS
 from cuprum._splice_pump import copy_loop_only
 from tests.helpers.processes import (
-    PYTHON,
     TEST_CATALOGUE,
     catalogue_with,
     child_processes,
     children_deaf_to_sigterm,
     kill_quietly,
     open_fds,
+    script,
 )
 
 MISSING_FILE = "/nonexistent/cuprum-engine-file"
@@ -51,10 +51,6 @@ PROBE = "cuprum-engine-probe"
 cat = sh.make(CAT)
 echo = sh.make(ECHO)
 sleep = sh.make(SLEEP)
-
-
-def script(source: str) -> SafeCmd:
-    return sh.make(PYTHON, catalogue=TEST_CATALOGUE)("-c", source)
 
 
 @pytest.fixture

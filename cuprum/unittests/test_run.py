@@ -19,27 +19,21 @@ from cuprum import (
     TRUE,
     CommandResult,
     InvalidWorkingDirectoryError,
-    SafeCmd,
     TimeoutExpired,
     sh,
 )
 from cuprum._pipeline import TERMINATE_GRACE_SECONDS
 from tests.helpers.processes import (
-    PYTHON,
     TEST_CATALOGUE,
     assert_reaped,
     child_processes,
     kill_quietly,
     open_fds,
+    script,
     wait_for_line,
 )
 
 MISSING_FILE = "/nonexistent/cuprum-test-file"
-
-
-def script(source: str, *args: str) -> SafeCmd:
-    """A command running ``source`` with this interpreter (``-c``)."""
-    return sh.make(PYTHON, catalogue=TEST_CATALOGUE)("-c", source, *args)
 
 
 def without_pid(result: CommandResult) -> CommandResult:

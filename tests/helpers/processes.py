@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Iterable, Iterator
 
-from cuprum import DEFAULT_CATALOGUE, Program, ProgramCatalogue, ProgramEntry
+from cuprum import DEFAULT_CATALOGUE, Program, ProgramCatalogue, ProgramEntry, SafeCmd, sh
 
 PYTHON = Program(sys.executable)
 """This interpreter, allowlisted by :data:`TEST_CATALOGUE` for scripted stages."""
@@ -35,6 +35,11 @@ def catalogue_with(*programs: str) -> ProgramCatalogue:
 
 TEST_CATALOGUE = catalogue_with(PYTHON, "printenv", "pwd", "sha256sum")
 """The default programs plus this interpreter, ``printenv``, ``pwd``, ``sha256sum``."""
+
+
+def script(source: str, *args: str) -> SafeCmd:
+    """A command running ``source`` with this interpreter (``-c``)."""
+    return sh.make(PYTHON, catalogue=TEST_CATALOGUE)("-c", source, *args)
 
 
 def open_fds() -> set[int]:
