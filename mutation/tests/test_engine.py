@@ -151,7 +151,7 @@ def _wait_for(condition: object, limit: float = 120) -> None:
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 @pytest.mark.parametrize("phase", ["baseline", "execute"])
-def test_interrupt_exits_130_within_2_s_and_leaves_nothing(
+def test_interrupt_exits_130_within_seconds_and_leaves_nothing(
     tmp_path: pathlib.Path, signum: int, phase: str
 ) -> None:
     root = make_project(tmp_path / "p", hanging=True)
@@ -181,7 +181,10 @@ def test_interrupt_exits_130_within_2_s_and_leaves_nothing(
     took = time.monotonic() - sent
     assert process.returncode == 130, stderr
     assert "interrupted" in stderr
-    assert took < 2.0, f"exit took {took:.2f} s"
+    # Unloaded this is 0.1-0.7 s; CI's loaded two cores once took 3.2 s.
+    # Ignoring the signal would run the hanging mutants for minutes, so a
+    # 10 s bound still tells the two apart without flaking under load.
+    assert took < 10.0, f"exit took {took:.2f} s"
     assert _processes_in(scratch) == []
     assert list(scratch.iterdir()) == []
     assert _tree(root) == before
