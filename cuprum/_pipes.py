@@ -90,7 +90,7 @@ def enlarge_pipe(fd: int, requested: int = PIPE_CAPACITY) -> PipeSizing:
     PipeSizing
         The resulting capacity, and why it is not what was asked for (if so).
     """
-    if _F_SETPIPE_SZ is None:  # pragma: no cover - not Linux
+    if _F_SETPIPE_SZ is None:
         return PipeSizing(None, "this platform cannot resize pipes (no F_SETPIPE_SZ)")
     size = _capped(requested, _pipe_max_size())
     try:
