@@ -308,8 +308,10 @@ def test_a_cancelled_rust_hop_ends_after_its_pump_thread(
         await asyncio.sleep(0.3)  # the pump waits on an empty pipe held open
         assert _open_fds() > baseline  # it holds its duplicated descriptors
         hop.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await hop
+        # Bounded: a hop whose pump is never woken must fail here, not hang
+        # (the upstream is held open, so such a pump never returns).
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+            await asyncio.wait_for(hop, timeout=5.0)
         thread_done, fds_closed = native.returned.is_set(), _open_fds() <= baseline
         os.close(up_write)
         os.close(down_read)
