@@ -252,9 +252,13 @@ def test_cancelling_with_wake_waits_for_the_thread_to_end() -> None:
 
 
 def test_a_woken_thread_that_fails_still_ends_in_cancellation() -> None:
+    started = threading.Event()
     stop = threading.Event()
+    threads: list[threading.Thread] = []
 
     def fails_when_woken() -> None:
+        threads.append(threading.current_thread())
+        started.set()
         stop.wait(timeout=BOUND)
         msg = "interrupted"
         raise OSError(msg)
@@ -262,10 +266,15 @@ def test_a_woken_thread_that_fails_still_ends_in_cancellation() -> None:
     async def main() -> list[dict[str, object]]:
         errors = _recording_loop_errors()
         task = asyncio.ensure_future(run_on_hop_thread(fails_when_woken, wake=stop.set))
-        await asyncio.sleep(0)
+        assert await asyncio.to_thread(started.wait, BOUND)
         task.cancel()
+        # Once the woken thread has ended, its outcome has reached the loop
+        # ahead of this await's own result (callbacks run in order), so the
+        # task is done: a lost outcome fails here at once, not at a bound.
+        await asyncio.to_thread(_join_all, threads)
+        assert task.done(), "the thread ended but its outcome never reached the task"
         with pytest.raises(asyncio.CancelledError):
-            await asyncio.wait_for(task, timeout=BOUND)
+            await task
         return errors
 
     try:
