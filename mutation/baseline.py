@@ -58,7 +58,11 @@ class Baseline:
         reach the mutated statement come first (fastest first among them),
         then the others: a test that never runs the changed statement rarely
         tells the mutant apart, so in first-killer mode the killer is found
-        sooner. Only the order changes, never the set.
+        sooner. Within each group the module's own test file
+        (``test_pipes.py`` for ``_pipes.py``) goes first: its tests aim at
+        the module, where another file's may only fail at their own bound
+        (a hop-thread mutant cost about 10 s that way). Only the order
+        changes, never the set.
         """
         by_line = self.lines.get(file, {})
         tests: set[str] = set()
@@ -66,7 +70,16 @@ class Baseline:
             tests |= by_line.get(line, set())
         tests &= set(self.durations)
         reach = self._reaching(by_line, span, mutated) if mutated else set()
-        return sorted(tests, key=lambda t: (t not in reach, speed_class(self.durations[t]), t))
+        own = f"test_{pathlib.PurePosixPath(file).stem.lstrip('_')}.py"
+        return sorted(
+            tests,
+            key=lambda t: (
+                t not in reach,
+                pathlib.PurePosixPath(t.split("::")[0]).name != own,
+                speed_class(self.durations[t]),
+                t,
+            ),
+        )
 
     @staticmethod
     def _reaching(

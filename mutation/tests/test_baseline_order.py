@@ -57,3 +57,30 @@ def test_tests_that_run_the_mutated_statement_come_first() -> None:
     assert baseline.covering("m.py", (3, 8), (6, 7)) == ["t::also", "t::reaches", "t::fast"]
     # Only the order changes: the set is the function's covering tests.
     assert set(baseline.covering("m.py", (3, 8), (8, 8))) == set(durations)
+
+
+def test_the_modules_own_test_file_comes_first_among_equals() -> None:
+    # Same reach, same speed class: cuprum/_pipes.py's own tests (test_pipes.py)
+    # run before another file's, whatever the node ids say.
+    durations = {
+        "cuprum/unittests/test_hop_ends.py::test_a": 0.01,
+        "cuprum/unittests/test_pipes.py::test_z": 0.01,
+        "cuprum/unittests/test_pipes_more.py::test_b": 0.01,
+        "cuprum/unittests/test_slow.py::test_c": 0.3,
+        "cuprum/unittests/test_pipes.py::test_slow": 0.3,
+    }
+    baseline = Baseline(
+        passed=True,
+        failures=[],
+        durations=durations,
+        coverage={},
+        lines={"cuprum/_pipes.py": {3: set(durations)}},
+        output="",
+    )
+    assert baseline.covering("cuprum/_pipes.py", (1, 5)) == [
+        "cuprum/unittests/test_pipes.py::test_z",
+        "cuprum/unittests/test_pipes.py::test_slow",
+        "cuprum/unittests/test_hop_ends.py::test_a",
+        "cuprum/unittests/test_pipes_more.py::test_b",
+        "cuprum/unittests/test_slow.py::test_c",
+    ]
