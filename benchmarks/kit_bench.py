@@ -8,10 +8,14 @@ one run of this script, each measurement repeated ``--repeat`` times:
   its set-up);
 - an unchanged re-run, ``python -m mutation run``;
 - a review of one changed function, ``python -m mutation run --since HEAD``
-  after a comment is added inside ``_parse_backend_value``.
+  after a comment is added inside ``_parse_backend_value``;
+- SIGINT to a forced run during its baseline and during execution: seconds
+  from the signal to the kit's exit (130).
 
 Prints a Markdown table of medians with the targets (full <= 60 s and
-<= 0.8x plain mutmut; review <= 15 s; unchanged <= 2 s) and the load.
+<= 0.8x plain mutmut; review <= 15 s; unchanged <= 2 s; interrupt <= 2 s)
+and the load. ``--interrupt-only`` measures just the interrupts (minutes,
+not the hours of full rounds on the engine's suites).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import argparse
 import os
 import pathlib
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -29,6 +34,10 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 CHANGED_FILE = "cuprum/_backend.py"
 CHANGED_MARKER = "    normalised = raw.strip().lower()\n"
+
+
+Row = tuple[str, float, str, bool | str]
+"""A table row: measurement, figure, target, met ("" where no target)."""
 
 
 class RoundFailedError(RuntimeError):
@@ -80,6 +89,60 @@ def _git(cwd: pathlib.Path, *args: str) -> None:
     )
 
 
+def _wait_for_file(
+    where: pathlib.Path, name: str, process: subprocess.Popen[str], phase: str
+) -> None:
+    deadline = time.monotonic() + 900
+    while True:
+        try:
+            if any(where.rglob(name)):
+                return
+        except FileNotFoundError:  # the kit removed a directory as it was listed
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            msg = f"the kit never reached its {phase} (exit {process.poll()})"
+            raise RoundFailedError(msg)
+        time.sleep(0.05)
+
+
+def _interrupt(kit: pathlib.Path, scratch: pathlib.Path, jobs: int, phase: str) -> float:
+    """Return seconds from SIGINT (sent during ``phase``) to the kit's exit 130."""
+    children_tmp = scratch / f"tmp-{phase}"
+    children_tmp.mkdir()
+    # The kit's scratch copies go under TMPDIR: their files tell the phase.
+    marker = "_kit_session.py" if phase == "baseline" else ".kit-executed.jsonl"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mutation", "run", "--force", "--jobs", str(jobs)],
+        cwd=kit,
+        env={**_env(), "TMPDIR": str(children_tmp)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _wait_for_file(children_tmp, marker, process, phase)
+        sent = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=120)
+        took = time.monotonic() - sent
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    if process.returncode != 130:
+        msg = f"SIGINT during the {phase}: exit {process.returncode}:\n{stderr[-2000:]}"
+        raise RoundFailedError(msg)
+    return took
+
+
+def _interrupt_round(scratch: pathlib.Path, jobs: int) -> dict[str, float]:
+    kit = _copy(scratch / "kit")
+    return {
+        f"interrupt-{phase}": _interrupt(kit, scratch, jobs, phase)
+        for phase in ("baseline", "execute")
+    }
+
+
 def _one_round(scratch: pathlib.Path, jobs: int) -> dict[str, float]:
     python = sys.executable
     mutmut = str(pathlib.Path(python).with_name("mutmut"))
@@ -99,6 +162,7 @@ def _one_round(scratch: pathlib.Path, jobs: int) -> dict[str, float]:
     source.write_text(text.replace(CHANGED_MARKER, CHANGED_MARKER + "    # reviewed\n"))
     figures["review"] = _timed([*run, "--since", "HEAD"], kit, ok=(0, 1))
     figures["incremental"] = _timed(run, kit, ok=(0, 1))
+    figures.update(_interrupt_round(scratch, jobs))
     return figures
 
 
@@ -107,12 +171,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="rounds (median reported)")
     parser.add_argument("--jobs", type=int, default=2, help="workers for mutmut and the kit")
+    parser.add_argument("--interrupt-only", action="store_true", help="measure only SIGINT to exit")
     args = parser.parse_args(argv)
+    measure = _interrupt_round if args.interrupt_only else _one_round
     rounds: list[dict[str, float]] = []
     for index in range(args.repeat):
         try:
             with tempfile.TemporaryDirectory(prefix="kit-bench-") as scratch:
-                figures = _one_round(pathlib.Path(scratch), args.jobs)
+                figures = measure(pathlib.Path(scratch), args.jobs)
         except RoundFailedError as exc:
             # A flaky test in plain mutmut's clean run spoils that round only.
             print(f"round {index + 1}/{args.repeat} failed: {exc}", file=sys.stderr, flush=True)
@@ -124,8 +190,19 @@ def main(argv: list[str] | None = None) -> int:
         print("every round failed; no figures", file=sys.stderr)
         return 1
     median = {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
+    interrupts: list[Row] = [
+        (f"SIGINT during the {phase} to exit 130", median[key], "<= 2 s", median[key] <= 2)
+        for phase in ("baseline", "execute")
+        if (key := f"interrupt-{phase}") in median
+    ]
+    rows = interrupts if args.interrupt_only else [*_full_rows(median), *interrupts]
+    _print_table(rows, len(rounds))
+    return 0
+
+
+def _full_rows(median: dict[str, float]) -> list[Row]:
     ratio = median["full"] / median["mutmut"]
-    rows = [
+    return [
         ("plain `mutmut run --max-children 2` (reference)", median["mutmut"], "", ""),
         (
             "full kit (`python -m mutation run --force`)",
@@ -143,7 +220,10 @@ def main(argv: list[str] | None = None) -> int:
         ("unchanged re-run", median["unchanged"], "<= 2 s", median["unchanged"] <= 2),
         ("incremental full run after that change", median["incremental"], "", ""),
     ]
-    print(f"| measurement (median of {len(rounds)} rounds) | figure | target | met |")
+
+
+def _print_table(rows: list[Row], rounds: int) -> None:
+    print(f"| measurement (median of {rounds} rounds) | figure | target | met |")
     print("|---|---:|---|---|")
     for name, value, target, met in rows:
         figure = f"{value:.2f}x" if name.endswith("plain mutmut") else f"{value:.1f} s"
@@ -153,7 +233,6 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"\nload average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} ({os.cpu_count()} CPUs)"
     )
-    return 0
 
 
 if __name__ == "__main__":
