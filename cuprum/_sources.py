@@ -85,7 +85,8 @@ def _open_path(path: os.PathLike[str]) -> FileSource:
     if os.path.isdir(name):
         msg = f"stdin file {name!r} is a directory; pass a regular file, a pipe or a device"
         raise IsADirectoryError(msg)
-    return FileSource(os.open(name, os.O_RDONLY | os.O_CLOEXEC), name)
+    # Not inheritable, as every descriptor os.open makes (PEP 446).
+    return FileSource(os.open(name, os.O_RDONLY), name)
 
 
 def _dup_descriptor(fd: int, name: str) -> FileSource:
@@ -175,7 +176,7 @@ async def _stream_chunks(fd: int) -> AsyncGenerator[bytes, None]:
     # through the event loop. The transport owns (and closes) a duplicate.
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=PUMP_CHUNK_SIZE)
-    pipe = os.fdopen(os.dup(fd), "rb", buffering=0)
+    pipe = io.FileIO(os.dup(fd), "r")
     transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
     try:
         while chunk := await reader.read(PUMP_CHUNK_SIZE):

@@ -40,8 +40,10 @@ from cuprum.unittests.test_streams import (
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "splice"), reason="os.splice is Linux-only")
 
-BOUND = 30.0
-"""Hang bound for one pump, far above the milliseconds it takes."""
+BOUND = 5.0
+"""Hang bound for one pump, far above the milliseconds it takes, and below
+the mutation kit's per-test limit (about 10 s): a mutant that leaves a hop
+waiting forever fails the test instead of hanging it."""
 
 JOIN_BOUND = 3.0
 """How long a feeder or drainer may take to end once its pump has returned

@@ -1,4 +1,4 @@
-"""How the splice path waits (``cuprum._splice_pump``), on real pipes.
+"""A spliced hop with a blocked side (``cuprum._splice_pump``), on real pipes.
 
 A spliced hop must sleep on the side that blocks it and wake when that side
 is ready: never end early, never spin. These tests drive the pump's pieces
@@ -6,12 +6,18 @@ directly, each on its own event loop in a worker thread (:func:`bounded`),
 so a pump that spins without ever awaiting fails its test after
 :data:`SPIN_BOUND` seconds instead of hanging it; and they count turns of
 the event loop, not seconds, to tell waiting from spinning.
+
+They are the mutation kit's first line against ``_splice_pump.py``: the kit
+runs a mutant's covering tests fastest first, ties under 50 ms by node id,
+and these come before the pipeline tests that such a mutant would hang
+(``test_hop_ends_dispatch.py``, ``test_pathway_parity.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import fcntl
 import os
 import threading
@@ -236,6 +242,36 @@ def test_a_downstream_gone_mid_splice_is_reported() -> None:
         os.close(out_read)
         outcome = bounded(lambda: splice_hop(b"", (in_read, out_write)))
         assert outcome == SpliceOutcome(0, downstream_gone=True)
+
+
+@pytest.mark.parametrize("code", [errno.EINVAL, errno.ENOSYS])
+def test_a_splice_refused_at_once_hands_the_whole_hop_back(
+    monkeypatch: pytest.MonkeyPatch, code: int
+) -> None:
+    # As _splice_then_fail in test_splice_pump.py: the kernel refuses only in
+    # set-ups a test cannot create, so ``_SPLICE`` is the seam.
+    def refuse(src: int, dst: int, count: int, *, flags: int) -> int:
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(_splice_pump, "_SPLICE", refuse)
+    with pipe() as (in_read, in_write), pipe() as (out_read, out_write):
+        os.write(in_write, b"left for the copy loop")
+        outcome = bounded(lambda: splice_hop(b"head", (in_read, out_write)))
+        assert outcome == SpliceOutcome(4, refused=True)
+        assert os.read(out_read, 64) == b"head"
+        assert os.read(in_read, 64) == b"left for the copy loop"
+
+
+def test_another_splice_error_at_once_fails_the_hop(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(src: int, dst: int, count: int, *, flags: int) -> int:
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    monkeypatch.setattr(_splice_pump, "_SPLICE", fail)
+    with pipe() as (in_read, in_write), pipe() as (_out_read, out_write):
+        os.write(in_write, b"x")
+        with pytest.raises(OSError, match="Input/output error") as caught:
+            bounded(lambda: splice_hop(b"", (in_read, out_write)))
+        assert caught.value.errno == errno.EIO
 
 
 # --- the waits themselves -----------------------------------------------------------

@@ -328,6 +328,8 @@ def test_a_pipe_source_is_read_as_its_bytes_arrive() -> None:
         received = asyncio.create_task(read_stage())
         count = await asyncio.wait_for(writing, BOUND)
         writer.close()
+        left = asyncio.get_running_loop().remove_reader(source.fd)
+        assert not left  # the probe of the source's descriptor left no callback
         return count, await asyncio.wait_for(received, BOUND), _is_open(source.fd)
 
     feeder = threading.Thread(target=feed, daemon=True)
