@@ -176,7 +176,7 @@ async def _stream_chunks(fd: int) -> AsyncGenerator[bytes, None]:
     # through the event loop. The transport owns (and closes) a duplicate.
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=PUMP_CHUNK_SIZE)
-    pipe = io.FileIO(os.dup(fd), "r")
+    pipe = io.FileIO(os.dup(fd))  # read-only, the default
     transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
     try:
         while chunk := await reader.read(PUMP_CHUNK_SIZE):

@@ -40,7 +40,7 @@ BOUND = 8.0
 """Hang bound for one hop, far above the milliseconds it takes, and below
 the mutation kit's per-test limit, so a hop that never ends fails its test."""
 
-FEED_WAIT = 5.0
+FEED_WAIT = 3.0
 """How long a pipe's feeder waits for its first bytes to reach the stage
 (milliseconds of work) before it gives up and sends the rest anyway."""
 
@@ -49,6 +49,8 @@ ACCEPTED = (
     "object, an open binary file, a file descriptor (int), or an async iterable of bytes"
 )
 PAYLOAD = os.urandom(3 * PUMP_CHUNK_SIZE + 7)
+TURNS = 100
+"""Turns of the event loop (no clock time) that a write needing no wait gets."""
 
 
 def open_fds() -> set[int]:
@@ -273,6 +275,12 @@ async def _deliver(source: Source) -> tuple[int, bool, bytes]:
     return count, closed, await asyncio.wait_for(received, BOUND)
 
 
+def test_a_few_bytes_of_memory_are_written_once() -> None:
+    # Runs before the large sizes under the kit: a mutant that cuts memory
+    # into overlapping or endless chunks fails here at once.
+    assert asyncio.run(_deliver(MemorySource(b"abc"))) == (3, True, b"abc")
+
+
 @pytest.mark.parametrize("size", [0, 1, PUMP_CHUNK_SIZE, len(PAYLOAD)])
 def test_memory_is_written_in_order_and_the_stage_sees_eof(size: int) -> None:
     data = PAYLOAD[:size]
@@ -311,6 +319,8 @@ def test_a_pipe_source_is_read_as_its_bytes_arrive() -> None:
             os.write(pipe_write, first)
             in_time.append(first_seen.wait(FEED_WAIT))
             os.write(pipe_write, rest)
+        except BrokenPipeError:
+            pass  # the writer failed and its source was closed: the test fails
         finally:
             os.close(pipe_write)
 
@@ -340,9 +350,9 @@ def test_a_pipe_source_is_read_as_its_bytes_arrive() -> None:
             warnings.simplefilter("always")
             count, received, still_open = asyncio.run(scenario())
     finally:
+        source.close()  # first, so that a feeder still writing sees a broken pipe
         first_seen.set()
         feeder.join(BOUND)
-        source.close()
     assert in_time == [True]
     assert received == first + rest
     assert count == len(first) + len(rest)
@@ -357,7 +367,17 @@ def test_a_device_the_loop_cannot_wait_on_is_read_directly() -> None:
     source = FileSource(os.open(os.devnull, os.O_RDONLY), os.devnull)
 
     async def scenario() -> tuple[tuple[int, bool, bytes], bool]:
-        delivered = await _deliver(source)
+        out_read, out_write = os.pipe()
+        stage = await open_reader(out_read)
+        writer = await open_writer(out_write)
+        writing = asyncio.create_task(write_source(source, writer))
+        for _ in range(TURNS):  # no waiting on a device that answers at once
+            if writing.done():
+                break
+            await asyncio.sleep(0)
+        assert writing.done(), f"still writing after {TURNS} turns of the loop"
+        count = writing.result()
+        delivered = (count, writer.is_closing(), await asyncio.wait_for(stage.read(), BOUND))
         return delivered, asyncio.get_running_loop().remove_reader(source.fd)
 
     try:
@@ -535,10 +555,12 @@ def test_a_callers_descriptor_outlives_the_source_hop(
             moved = await asyncio.wait_for(dispatch_source_hop(source, writer), BOUND)
         finally:
             source.close()
-        return moved, await asyncio.wait_for(received, BOUND)
+        closed = writer.is_closing()
+        writer.close()  # if the hop forgot: fail on the assertion, not a hang
+        return moved, closed, await asyncio.wait_for(received, BOUND)
 
     try:
-        assert asyncio.run(scenario()) == (len(PAYLOAD), PAYLOAD)
+        assert asyncio.run(scenario()) == (len(PAYLOAD), True, PAYLOAD)
         assert _is_open(caller_fd)
     finally:
         os.close(caller_fd)
