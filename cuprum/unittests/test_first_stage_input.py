@@ -18,7 +18,7 @@ import selectors
 import threading
 import typing as typ
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 import pytest
 
@@ -82,8 +82,9 @@ def test_no_stdin_gives_no_source() -> None:
 def test_bytes_like_stdin_is_copied_into_memory() -> None:
     for data in (b"\x00\xffraw", bytearray(b"\x00\xffraw"), memoryview(b"\x00\xffraw")):
         source = open_source(data)
+        assert isinstance(source, MemorySource)
         assert source == MemorySource(b"\x00\xffraw")
-        assert type(typ.cast(MemorySource, source).data) is bytes
+        assert type(source.data) is bytes
     changing = bytearray(b"before")
     source = open_source(changing)
     changing[:] = b"after!"
@@ -245,7 +246,7 @@ def test_a_text_mode_file_is_refused(payload_file: pathlib.Path) -> None:
 
 
 def test_an_async_iterable_is_kept_for_the_writer() -> None:
-    async def chunks() -> AsyncIterator[bytes]:
+    async def chunks() -> AsyncGenerator[bytes, None]:
         yield b"x"
 
     iterable = chunks()
@@ -484,7 +485,7 @@ def test_a_stage_that_stops_reading_releases_a_pipe_source() -> None:
 
 
 def test_a_stage_that_stops_reading_leaves_the_callers_iterable_open() -> None:
-    async def chunks() -> AsyncIterator[bytes]:
+    async def chunks() -> AsyncGenerator[bytes, None]:
         for index in range(3):
             yield bytes([index]) * 10
 
@@ -544,7 +545,7 @@ def test_a_callers_descriptor_outlives_the_source_hop(
 ) -> None:
     caller_fd = os.open(payload_file, os.O_RDONLY)
 
-    async def scenario() -> tuple[int, bytes]:
+    async def scenario() -> tuple[int, bool, bytes]:
         source = open_source(caller_fd)
         assert isinstance(source, FileSource)
         out_read, out_write = os.pipe()
