@@ -18,6 +18,7 @@ import pathlib
 import sys
 
 from mutation.baseline import Baseline, run_baseline
+from mutation.baseline_shards import file_hints
 from mutation.catalogue import load_catalogue
 from mutation.catalogue_source import catalogue_mutants
 from mutation.config import ConfigError, KitConfig, load_config
@@ -46,7 +47,8 @@ def command_coverage(args: argparse.Namespace) -> int:
     config = load_config(_root())
     with interruptible(), scratch_directory() as scratch:
         copy_project(config.root, config.copy, scratch / "pristine")
-        baseline = run_baseline(scratch / "pristine", config)
+        hints = file_hints(config.root / config.results)
+        baseline = run_baseline(scratch / "pristine", config, hints)
     if not baseline.passed:
         raise BaselineFailedError(
             "the pathway tests fail; coverage not measured:\n" + baseline.output[-2000:]

@@ -1,6 +1,7 @@
 """The unmutated baseline: outcomes, per-test durations and per-test coverage.
 
-One pytest run under coverage.py on a pristine copy. It must pass (else the
+A pytest run under coverage.py on a pristine copy (split by test file
+across processes, then merged: :mod:`mutation.baseline_shards`). It must pass (else the
 kit stops with exit 4). It also yields the target modules' branch coverage
 (the coverage gate), each test's duration (its hang limit and its place in
 the "fastest first" order), and which tests execute each line of the
@@ -10,15 +11,18 @@ targets (so a mutant runs only the tests that cover its function).
 from __future__ import annotations
 
 import ast
+import concurrent.futures
 import dataclasses
 import json
 import pathlib
 import re
 import shutil
 import sys
+import typing as typ
 
+from mutation.baseline_shards import partition
 from mutation.config import KitConfig
-from mutation.processes import run_child
+from mutation.processes import ChildRun, run_child
 from mutation.results import Killer
 
 PLUGIN_NAME = "_kit_session"
@@ -186,10 +190,11 @@ def _percentages(workspace: pathlib.Path, config: KitConfig) -> dict[str, float]
     return percents
 
 
-def run_baseline(workspace: pathlib.Path, config: KitConfig) -> Baseline:
-    """Run the configured tests under coverage in ``workspace`` (a pristine copy)."""
-    install_plugin(workspace)
-    out = workspace / ".kit-baseline.json"
+def _run_shard(
+    workspace: pathlib.Path, config: KitConfig, index: int, tests: list[str]
+) -> tuple[ChildRun, dict[str, dict[str, typ.Any]]]:
+    """Run one shard's test files under coverage; return its run and records."""
+    out = workspace / f".kit-baseline-{index}.json"
     completed = run_child(
         [
             sys.executable,
@@ -197,6 +202,8 @@ def run_baseline(workspace: pathlib.Path, config: KitConfig) -> Baseline:
             "coverage",
             "run",
             "--branch",
+            # Each shard writes its own data file (.kit-coverage.<host>.<pid>.<n>).
+            "--parallel-mode",
             f"--include={','.join(config.targets)}",
             "-m",
             "pytest",
@@ -205,14 +212,44 @@ def run_baseline(workspace: pathlib.Path, config: KitConfig) -> Baseline:
             "no:cacheprovider",
             "-p",
             PLUGIN_NAME,
-            *config.tests,
+            *tests,
         ],
         cwd=workspace,
         env={"KIT_BASELINE_OUT": str(out), "COVERAGE_FILE": str(workspace / ".kit-coverage")},
         timeout=config.mutant_timeout * 4,
     )
-    output = completed.stdout + completed.stderr
-    records = json.loads(out.read_text(encoding="utf-8"))["tests"] if out.exists() else {}
+    records: dict[str, dict[str, typ.Any]] = {}
+    if out.exists():
+        records = json.loads(out.read_text(encoding="utf-8"))["tests"]
+        out.unlink()
+    return completed, records
+
+
+def _combine(workspace: pathlib.Path) -> None:
+    """Merge the shards' coverage data files (contexts kept) into ``.kit-coverage``."""
+    run_child(
+        [sys.executable, "-m", "coverage", "combine", "-q"],
+        cwd=workspace,
+        env={"COVERAGE_FILE": str(workspace / ".kit-coverage")},
+        timeout=120,
+    )
+
+
+def run_baseline(
+    workspace: pathlib.Path, config: KitConfig, hints: dict[str, float] | None = None
+) -> Baseline:
+    """Run the configured tests under coverage in ``workspace`` (a pristine copy).
+
+    The test files are split across ``config.jobs`` processes
+    (:mod:`mutation.baseline_shards`, balanced by ``hints``: each file's
+    seconds in the last run) and the shards' records and coverage merged.
+    """
+    install_plugin(workspace)
+    shards = partition(list(config.tests), hints or {}, config.jobs)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(shards))) as pool:
+        runs = list(pool.map(lambda pair: _run_shard(workspace, config, *pair), enumerate(shards)))
+    output = "".join(run.stdout + run.stderr for run, _ in runs)
+    records = {node: record for _, shard in runs for node, record in shard.items()}
     failures = [
         Killer(test=node, message=f"{r['phase']}: {r['message']}")
         for node, r in sorted(records.items())
@@ -223,9 +260,11 @@ def run_baseline(workspace: pathlib.Path, config: KitConfig) -> Baseline:
         for node, r in records.items()
         if r["outcome"] != "failed"
     }
-    passed = completed.returncode == 0 and bool(records) and not failures
+    passed = all(run.returncode == 0 for run, _ in runs) and bool(records) and not failures
     coverage: dict[str, float] = {t: 0.0 for t in config.targets}
     lines: dict[str, dict[int, set[str]]] = {}
+    if passed:
+        _combine(workspace)
     if passed and (workspace / ".kit-coverage").exists():
         coverage = _percentages(workspace, config)
         lines = _read_lines(workspace, config)

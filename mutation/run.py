@@ -31,6 +31,7 @@ from mutation.assemble import (
     write_results,
 )
 from mutation.baseline import Baseline, run_baseline
+from mutation.baseline_shards import file_hints
 from mutation.catalogue import load_catalogue
 from mutation.catalogue_source import catalogue_mutants
 from mutation.config import ConfigError, KitConfig, load_config
@@ -109,9 +110,14 @@ def _discover_and_baseline(
 ) -> tuple[Baseline, pathlib.Path, list[Mutant]]:
     """Run the baseline and mutmut's generator side by side."""
     began = time.monotonic()
-    clock.say(f"baseline + per-test coverage of {len(config.tests)} test files; discovery")
+    clock.say(
+        f"baseline + per-test coverage of {len(config.tests)} test files"
+        f" in {min(config.jobs, len(config.tests))} processes; discovery"
+    )
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        baseline_future = pool.submit(run_baseline, pristine, config)
+        # The last run's per-file seconds balance the baseline's shards.
+        hints = file_hints(config.root / config.results)
+        baseline_future = pool.submit(run_baseline, pristine, config, hints)
         generated = None if options.skip_mutmut else pool.submit(generate, pristine, config.jobs)
         baseline = baseline_future.result()
         workspace, mutants = generated.result() if generated else (pristine, [])
