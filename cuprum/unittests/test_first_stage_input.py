@@ -302,15 +302,17 @@ def test_a_regular_file_is_written_from_its_offset_and_left_to_its_owner(
 
 
 def test_a_pipe_source_is_read_as_its_bytes_arrive() -> None:
-    """The feeder sends the rest only once the first bytes reached the stage.
+    """The first bytes reach the stage before the feeder sends the rest.
 
-    A writer that read the pipe to its end before passing anything on, or
-    that blocked the event loop reading it, would hold the first bytes back
-    until the feeder gives up.
+    They wait in the pipe from the start, so a writer passes them on within
+    a few turns of the event loop. One that read the pipe to its end first
+    fails at once; one that blocked the event loop reading it holds them
+    back until the feeder gives up waiting.
     """
-    first = os.urandom(60_000)  # fits the pipe: written without waiting
+    first = os.urandom(60_000)  # fits the pipe: written here, without waiting
     rest = os.urandom(300_000)
     pipe_read, pipe_write = os.pipe()
+    os.write(pipe_write, first)
     source = FileSource(pipe_read, "pipe")
     first_seen = threading.Event()
     abandoned = threading.Event()
@@ -318,7 +320,6 @@ def test_a_pipe_source_is_read_as_its_bytes_arrive() -> None:
 
     def feed() -> None:
         try:
-            os.write(pipe_write, first)
             in_time.append(first_seen.wait(FEED_WAIT))
             if not abandoned.is_set():  # the test ended early: nobody reads on
                 os.write(pipe_write, rest)
@@ -339,6 +340,11 @@ def test_a_pipe_source_is_read_as_its_bytes_arrive() -> None:
             return head + await stage.read()
 
         received = asyncio.create_task(read_stage())
+        for _ in range(TURNS):  # a correct writer needs about 7
+            if first_seen.is_set() or writing.done():
+                break
+            await asyncio.sleep(0)
+        assert first_seen.is_set() or writing.done(), f"no byte reached the stage in {TURNS} turns"
         count = await asyncio.wait_for(writing, BOUND)
         writer.close()
         left = asyncio.get_running_loop().remove_reader(source.fd)
