@@ -85,7 +85,8 @@ def _open_path(path: os.PathLike[str]) -> FileSource:
     if os.path.isdir(name):
         msg = f"stdin file {name!r} is a directory; pass a regular file, a pipe or a device"
         raise IsADirectoryError(msg)
-    return FileSource(os.open(name, os.O_RDONLY | os.O_CLOEXEC), name)
+    # Not inheritable, as every descriptor os.open makes (PEP 446).
+    return FileSource(os.open(name, os.O_RDONLY), name)
 
 
 def _dup_descriptor(fd: int, name: str) -> FileSource:
@@ -162,10 +163,10 @@ async def _memory_chunks(data: bytes) -> AsyncGenerator[bytes, None]:
         yield bytes(view[start : start + PUMP_CHUNK_SIZE])
 
 
-async def _regular_file_chunks(fd: int) -> AsyncGenerator[bytes, None]:
-    # A regular file never makes read() wait for a peer (the page cache or
-    # the disk answers), and the event loop cannot poll one, so it is read
-    # directly, one chunk per turn of the loop.
+async def _direct_chunks(fd: int) -> AsyncGenerator[bytes, None]:
+    # A regular file or a device such as /dev/null never makes read() wait
+    # for a peer (the page cache, the disk or the driver answers), so it is
+    # read directly, one chunk per turn of the loop.
     while chunk := os.read(fd, PUMP_CHUNK_SIZE):
         yield chunk
 
@@ -175,7 +176,7 @@ async def _stream_chunks(fd: int) -> AsyncGenerator[bytes, None]:
     # through the event loop. The transport owns (and closes) a duplicate.
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=PUMP_CHUNK_SIZE)
-    pipe = os.fdopen(os.dup(fd), "rb", buffering=0)
+    pipe = io.FileIO(os.dup(fd))  # read-only, the default
     transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
     try:
         while chunk := await reader.read(PUMP_CHUNK_SIZE):
@@ -184,11 +185,34 @@ async def _stream_chunks(fd: int) -> AsyncGenerator[bytes, None]:
         transport.close()
 
 
+def _ignore() -> None:
+    """Do nothing: the probe's callback, removed before the loop can run it."""
+
+
+def _loop_can_wait_on(fd: int) -> bool:
+    """Whether the running loop's selector accepts ``fd`` for readiness.
+
+    epoll refuses (``EPERM``) descriptors that are always ready, such as
+    ``/dev/null`` or ``/dev/zero``; asyncio would then log the error and its
+    reader would wait forever. ``fd`` is cuprum's own, so no one else's
+    callback is replaced.
+    """
+    loop = asyncio.get_running_loop()
+    try:
+        loop.add_reader(fd, _ignore)
+    except PermissionError:
+        return False
+    loop.remove_reader(fd)
+    return True
+
+
 def _own_chunks(source: MemorySource | FileSource) -> AsyncGenerator[bytes, None]:
     if isinstance(source, MemorySource):
         return _memory_chunks(source.data)
-    if stat.S_ISREG(os.fstat(source.fd).st_mode):
-        return _regular_file_chunks(source.fd)
+    # A regular file is read directly even where the selector would accept
+    # it (poll and select do): asyncio's pipe transport refuses one.
+    if stat.S_ISREG(os.fstat(source.fd).st_mode) or not _loop_can_wait_on(source.fd):
+        return _direct_chunks(source.fd)
     return _stream_chunks(source.fd)
 
 

@@ -83,6 +83,13 @@ def test_raw_descriptor_stdin_stays_open(stream_backend: StreamBackend) -> None:
     assert result.stdout == "through a pipe"
 
 
+def test_a_device_path_stdin_ends_at_its_eof(stream_backend: StreamBackend) -> None:
+    # epoll refuses /dev/null; the Python writer once waited on it forever.
+    result = (cat() | cat()).run_sync(stdin=pathlib.Path(os.devnull), timeout=TIMEOUT)
+    assert result.ok
+    assert result.stdout == ""
+
+
 def test_async_iterable_stdin_is_written_with_back_pressure(
     stream_backend: StreamBackend,
 ) -> None:
