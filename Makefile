@@ -153,9 +153,9 @@ bench: $(STAMP) ## Throughput benchmark (direct pipe vs Python vs Rust)
 	$(PY) tools/build_native.py
 	$(PY) benchmarks/pipeline_throughput.py
 
-bench-kit: $(STAMP) ## Mutation kit vs plain mutmut: full, review, unchanged (REPEAT=3)
+bench-kit: $(STAMP) ## Mutation kit vs plain mutmut: full, review, unchanged, interrupt (REPEAT=3; ARGS=--interrupt-only)
 	$(NATIVE_IF_CARGO)
-	$(PY) benchmarks/kit_bench.py --repeat $(or $(REPEAT),3)
+	$(PY) benchmarks/kit_bench.py --repeat $(or $(REPEAT),3) $(ARGS)
 
 clean: ## Remove build and mutation artefacts
 	rm -rf build dist mutants mutants.out .mutation-work .pytest_cache .mypy_cache .ruff_cache

@@ -191,9 +191,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     median = {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
     interrupts: list[Row] = [
-        (f"SIGINT during the {phase} to exit 130", median[key], "<= 2 s", median[key] <= 2)
-        for phase in ("baseline", "execute")
-        if (key := f"interrupt-{phase}") in median
+        (f"SIGINT during {phase} to exit 130", median[key], "<= 2 s", median[key] <= 2)
+        for phase, key in (
+            ("the baseline", "interrupt-baseline"),
+            ("execution", "interrupt-execute"),
+        )
+        if key in median
     ]
     rows = interrupts if args.interrupt_only else [*_full_rows(median), *interrupts]
     _print_table(rows, len(rounds))
