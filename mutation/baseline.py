@@ -29,9 +29,13 @@ PLUGIN_NAME = "_kit_session"
 PLUGIN_SOURCE = pathlib.Path(__file__).with_name("session_plugin.py")
 
 
+ORPHANS_SOURCE = pathlib.Path(__file__).with_name("orphans.py")
+
+
 def install_plugin(workspace: pathlib.Path) -> None:
-    """Copy the kit's pytest plugin into ``workspace``."""
+    """Copy the kit's pytest plugin (and the orphan reaper it imports) into ``workspace``."""
     shutil.copy2(PLUGIN_SOURCE, workspace / f"{PLUGIN_NAME}.py")
+    shutil.copy2(ORPHANS_SOURCE, workspace / "_kit_orphans.py")
 
 
 @dataclasses.dataclass

@@ -39,6 +39,11 @@ import typing as typ
 import pytest
 from _pytest.runner import runtestprotocol
 
+try:  # the copy beside this plugin in the workspace
+    import _kit_orphans as orphans  # type: ignore[import-not-found]
+except ImportError:  # imported from the kit's own package
+    from mutation import orphans
+
 # -- baseline ---------------------------------------------------------------
 
 _baseline: dict[str, dict[str, typ.Any]] = {}
@@ -374,6 +379,7 @@ def _stop(signum: int, frame: types.FrameType | None) -> None:
     executor = _current[0] if _current else None
     if executor is not None:
         executor.kill_all()
+    orphans.reap_orphans()
     os._exit(128 + signum)
 
 
@@ -388,11 +394,16 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
     _current.append(executor)
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    # A mutant's test may leave a process outside its worker's group (one
+    # that shrugs off SIGTERM, in a session of its own): it becomes ours
+    # when its parent dies, and is stopped when the session ends.
+    orphans.become_subreaper()
     try:
         executor.loop()
     finally:
         executor.kill_all()
         executor.out.close()
+        orphans.reap_orphans()
     sys.stdout.flush()
     sys.stderr.flush()
     # Leave at once: a mutant may have left a thread the interpreter would wait for.
