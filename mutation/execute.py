@@ -18,6 +18,7 @@ import json
 import pathlib
 import shutil
 import sys
+import typing as typ
 from collections.abc import Callable
 
 from mutation.baseline import PLUGIN_NAME, Baseline, body_spans, install_plugin
@@ -77,13 +78,28 @@ def test_limits(baseline: Baseline, config: KitConfig) -> dict[str, float]:
     }
 
 
-def _plan(
+def plan_jobs(
     mutants: list[Mutant], baseline: Baseline, config: KitConfig, *, matrix: bool
-) -> dict[str, object]:
-    # Longest first, so a slow mutant does not end up running alone at the end.
+) -> dict[str, typ.Any]:
+    """Return the executor's plan: the jobs in the order they start, and the limits.
+
+    Jobs that record every killer go first: each of their failing tests may
+    run to its own timeout, which no baseline duration predicts (one
+    catalogue entry took 36 s in one run and over 4 minutes of tests in
+    another, where a bounded parity test failed instead of hanging). Then
+    the longest first by the baseline, so a slow mutant does not end up
+    running alone at the end.
+    """
+
+    def every_killer(m: Mutant) -> bool:
+        return matrix or m.every_killer
+
     ordered = sorted(
         mutants,
-        key=lambda m: -sum(baseline.durations.get(t, 0.0) for t in m.result.tests),
+        key=lambda m: (
+            not every_killer(m),
+            -sum(baseline.durations.get(t, 0.0) for t in m.result.tests),
+        ),
     )
     return {
         "jobs": [
@@ -91,7 +107,7 @@ def _plan(
                 "id": m.id,
                 "activation": m.activation.to_json(),
                 "tests": m.result.tests,
-                "mode": "all" if (matrix or m.every_killer) else "first",
+                "mode": "all" if every_killer(m) else "first",
             }
             for m in ordered
         ],
@@ -152,7 +168,7 @@ def _session(
     install_plugin(workspace)
     plan_path = workspace / ".kit-plan.json"
     out_path = workspace / RECORDS_FILE
-    plan = _plan(mutants, baseline, config, matrix=matrix)
+    plan = plan_jobs(mutants, baseline, config, matrix=matrix)
     plan["workers"] = workers
     plan_path.write_text(json.dumps(plan))
     out_path.write_text("")

@@ -41,13 +41,21 @@ def rust_side(monkeypatch: pytest.MonkeyPatch) -> str:
 
 Outcome = tuple[str, tuple[str, ...], tuple[int, ...]]
 
+PARITY_TIMEOUT = 5.0
+"""Seconds a parity pipeline may take (healthy ones take well under one).
+
+A pathway that never closes a hop's writer leaves the next stage waiting for
+EOF: the run must fail by its own timeout, as a test failure, before the
+mutation kit's per-test limit (10 s and more) would call it a hang.
+"""
+
 
 def _run_on(backend: str, pipeline: Pipeline) -> tuple[Outcome, list[HopPump]]:
     os.environ[BACKEND_ENV_VAR] = backend
     get_stream_backend.cache_clear()
     _check_rust_available.cache_clear()
     with observe_hops() as hops:
-        result: PipelineResult = pipeline.run_sync(timeout=30)
+        result: PipelineResult = pipeline.run_sync(timeout=PARITY_TIMEOUT)
     outcome = (
         result.stdout,
         tuple(stage.stderr for stage in result.stages),

@@ -1,8 +1,14 @@
-"""The order of a mutant's covering tests: fastest first, and stable across runs."""
+"""The order of a mutant's covering tests (fastest first, stable across runs) and of the jobs."""
 
 from __future__ import annotations
 
+import pathlib
+
 from mutation.baseline import Baseline, speed_class
+from mutation.config import KitConfig
+from mutation.execute import plan_jobs
+from mutation.mutants import Activation, Mutant
+from mutation.results import MutantResult
 
 
 def _baseline(durations: dict[str, float]) -> Baseline:
@@ -84,3 +90,57 @@ def test_the_modules_own_test_file_comes_first_among_equals() -> None:
         "cuprum/unittests/test_pipes_more.py::test_b",
         "cuprum/unittests/test_slow.py::test_c",
     ]
+
+
+def _planned(ident: str, tests: list[str], *, every_killer: bool) -> Mutant:
+    result = MutantResult(
+        id=ident,
+        origin="catalogue" if every_killer else "mutmut",
+        file="m.py",
+        function="f",
+        line_start=3,
+        line_end=3,
+        original="a",
+        replacement="b",
+        diff="",
+        status="not_run",
+        tests=tests,
+    )
+    return Mutant(result, Activation(kind="env", name=ident), every_killer=every_killer)
+
+
+def test_every_killer_jobs_start_first_then_the_longest() -> None:
+    # Recording every killer costs what no baseline predicts (each failing
+    # test may run to its own timeout), so those jobs go first: a long one
+    # must not be what the last worker runs alone.
+    durations = {"t::quick": 0.01, "t::slow": 3.0, "t::mid": 1.0}
+    baseline = Baseline(True, [], durations, {}, {}, "")
+    mutants = [
+        _planned("first-slow", ["t::slow", "t::mid"], every_killer=False),
+        _planned("all-quick", ["t::quick"], every_killer=True),
+        _planned("first-mid", ["t::mid"], every_killer=False),
+        _planned("all-mid", ["t::mid"], every_killer=True),
+    ]
+    config = KitConfig(
+        root=pathlib.Path("."),
+        targets=("m.py",),
+        tests=("t.py",),
+        catalogue="c.toml",
+        excused="e.toml",
+        results="r.json",
+        baseline="b.json",
+        coverage_branch_min=0,
+        mutmut_score_min=0.95,
+        max_survivors=0,
+        mutant_timeout=60,
+        jobs=4,
+        copy=(),
+    )
+    plan = plan_jobs(mutants, baseline, config, matrix=False)
+    assert [job["id"] for job in plan["jobs"]] == [
+        "all-mid",
+        "all-quick",
+        "first-slow",
+        "first-mid",
+    ]
+    assert [job["mode"] for job in plan["jobs"]] == ["all", "all", "first", "first"]
