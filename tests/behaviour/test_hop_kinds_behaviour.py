@@ -85,12 +85,14 @@ def run_cat(
     path.write_bytes(world.payload)
     stdin = path if source == "file" else world.payload
     text = capture != "all bytes"
-    # A bounded run fails fast if a hop hangs; "all ..." runs need no
+    # A bounded run fails fast if a hop hangs (5 s: well over a healthy
+    # run, under the mutation kit's per-test limit of 10 s and more, so a
+    # hung hop is a failing test, not a hang); "all ..." runs need no
     # timeout, so that the native consumer may serve the sink.
     by_capture: dict[str, dict[str, typ.Any]] = {
-        "text": {"timeout": 10.0},
+        "text": {"timeout": 5.0},
         "echoed text": {"echo": True},
-        "with timeout": {"timeout": 10.0},
+        "with timeout": {"timeout": 5.0},
     }
     options = by_capture.get(capture, {})
     cat = sh.make(CAT)
