@@ -6,6 +6,7 @@ import dataclasses
 import difflib
 import pathlib
 
+from mutation.config import KitConfig
 from mutation.locations import locate_in_diff
 from mutation.results import (
     RESULTS_SCHEMA,
@@ -304,3 +305,23 @@ def save_results(results: Results, root: pathlib.Path) -> pathlib.Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(results.to_json(), encoding="utf-8")
     return path
+
+
+def kit_config(**overrides: object) -> KitConfig:
+    """A kit configuration for unit tests: two targets, no coverage bar, one job."""
+    config = KitConfig(
+        root=pathlib.Path("."),
+        targets=("pkg/a.py", "pkg/b.py"),
+        tests=("t.py",),
+        catalogue="c.toml",
+        excused="e.toml",
+        results="r.json",
+        baseline="b.json",
+        coverage_branch_min=0,
+        mutmut_score_min=0.95,
+        max_survivors=0,
+        mutant_timeout=60,
+        jobs=1,
+        copy=(),
+    )
+    return dataclasses.replace(config, **overrides)  # type: ignore[arg-type]

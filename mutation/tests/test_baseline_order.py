@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import pathlib
-
 from mutation.baseline import Baseline, speed_class
-from mutation.config import KitConfig
 from mutation.execute import plan_jobs
 from mutation.mutants import Activation, Mutant
 from mutation.results import MutantResult
+from mutation.tests.factories import kit_config
 
 
-def _baseline(durations: dict[str, float]) -> Baseline:
+def _baseline(durations: dict[str, float], file: str = "m.py") -> Baseline:
     return Baseline(
         passed=True,
         failures=[],
         durations=durations,
         coverage={},
-        lines={"m.py": {3: set(durations)}},
+        lines={file: {3: set(durations)}},
         output="",
     )
 
@@ -75,14 +73,7 @@ def test_the_modules_own_test_file_comes_first_among_equals() -> None:
         "cuprum/unittests/test_slow.py::test_c": 0.3,
         "cuprum/unittests/test_pipes.py::test_slow": 0.3,
     }
-    baseline = Baseline(
-        passed=True,
-        failures=[],
-        durations=durations,
-        coverage={},
-        lines={"cuprum/_pipes.py": {3: set(durations)}},
-        output="",
-    )
+    baseline = _baseline(durations, "cuprum/_pipes.py")
     assert baseline.covering("cuprum/_pipes.py", (1, 5)) == [
         "cuprum/unittests/test_pipes.py::test_z",
         "cuprum/unittests/test_pipes.py::test_slow",
@@ -121,21 +112,7 @@ def test_every_killer_jobs_start_first_then_the_longest() -> None:
         _planned("first-mid", ["t::mid"], every_killer=False),
         _planned("all-mid", ["t::mid"], every_killer=True),
     ]
-    config = KitConfig(
-        root=pathlib.Path("."),
-        targets=("m.py",),
-        tests=("t.py",),
-        catalogue="c.toml",
-        excused="e.toml",
-        results="r.json",
-        baseline="b.json",
-        coverage_branch_min=0,
-        mutmut_score_min=0.95,
-        max_survivors=0,
-        mutant_timeout=60,
-        jobs=4,
-        copy=(),
-    )
+    config = kit_config(targets=("m.py",), jobs=4)
     plan = plan_jobs(mutants, baseline, config, matrix=False)
     assert [job["id"] for job in plan["jobs"]] == [
         "all-mid",

@@ -13,6 +13,7 @@ import pytest
 from mutation.config import ConfigError, KitConfig, load_config
 from mutation.gates import evaluate, module_scores
 from mutation.results import Killer, MutantResult, Status, fingerprint
+from mutation.tests.factories import kit_config
 from mutation.tests.fixture_project import kit, make_project
 
 TARGETS = ("pkg/a.py", "pkg/b.py")
@@ -20,21 +21,7 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 
 
 def _config() -> KitConfig:
-    return KitConfig(
-        root=pathlib.Path("."),
-        targets=TARGETS,
-        tests=("t.py",),
-        catalogue="c.toml",
-        excused="e.toml",
-        results="r.json",
-        baseline="b.json",
-        coverage_branch_min=0,
-        mutmut_score_min=0.95,
-        max_survivors=0,
-        mutant_timeout=60,
-        jobs=1,
-        copy=(),
-    )
+    return kit_config(targets=TARGETS)
 
 
 def _mutant(ident: str, file: str, status: Status, **extra: object) -> MutantResult:

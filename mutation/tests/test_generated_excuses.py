@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from mutation.config import ConfigError, KitConfig
+from mutation.config import ConfigError
 from mutation.gates import evaluate, generated_scores
 from mutation.generated_excuses import (
     apply_generated_excuses,
@@ -16,6 +16,7 @@ from mutation.generated_excuses import (
 )
 from mutation.generated_source import generated_mutants
 from mutation.results import GateVerdict, MutantResult, Status
+from mutation.tests.factories import kit_config
 
 SOURCE = textwrap.dedent(
     """\
@@ -48,7 +49,7 @@ def _results(root: pathlib.Path, statuses: dict[str, Status]) -> list[MutantResu
 
 
 def _verdict(root: pathlib.Path, results: list[MutantResult]) -> GateVerdict:
-    config = KitConfig(
+    config = kit_config(
         root=root,
         targets=("pkg/mod.py",),
         tests=("test_mod.py",),
@@ -57,10 +58,6 @@ def _verdict(root: pathlib.Path, results: list[MutantResult]) -> GateVerdict:
         results="latest.json",
         baseline="baseline.json",
         coverage_branch_min=100,
-        mutmut_score_min=0.95,
-        max_survivors=0,
-        mutant_timeout=60,
-        jobs=1,
         copy=("pkg",),
     )
     gates = evaluate(config, results, [], {})
