@@ -162,8 +162,8 @@ def _read_lines(workspace: pathlib.Path, config: KitConfig) -> dict[str, dict[in
     return lines
 
 
-def _report(workspace: pathlib.Path, targets: tuple[str, ...], *contexts: str) -> dict[str, float]:
-    """Return each target's branch coverage, counting only ``contexts`` if given."""
+def _coverage_files(workspace: pathlib.Path, *contexts: str) -> dict[str, typ.Any]:
+    """Return coverage's JSON report per file, counting only ``contexts`` if given."""
     report = workspace / ".kit-coverage.json"
     report.unlink(missing_ok=True)
     run_child(
@@ -181,29 +181,65 @@ def _report(workspace: pathlib.Path, targets: tuple[str, ...], *contexts: str) -
         env={"COVERAGE_FILE": str(workspace / ".kit-coverage")},
         timeout=120,
     )
-    percents: dict[str, float] = {}
-    if report.exists():
-        files = json.loads(report.read_text(encoding="utf-8"))["files"]
-        for target in targets:
-            summary = files.get(target, {}).get("summary")
-            percents[target] = round(float(summary["percent_covered"]), 2) if summary else 0.0
-    return {t: percents.get(t, 0.0) for t in targets}
+    if not report.exists():
+        return {}
+    files: dict[str, typ.Any] = json.loads(report.read_text(encoding="utf-8"))["files"]
+    return files
 
 
-def _percentages(workspace: pathlib.Path, config: KitConfig) -> dict[str, float]:
+def function_percent(file_report: dict[str, typ.Any], function: str) -> float:
+    """Return one function's branch coverage (its nested functions included).
+
+    ``file_report`` is one file's entry of coverage's JSON report, whose
+    ``functions`` section names methods ``Class.method`` and nested
+    functions ``outer.inner``, as the kit does. A function the report does
+    not know counts as uncovered, so a gate on it fails visibly.
+    """
+    parts = [
+        entry["summary"]
+        for name, entry in file_report.get("functions", {}).items()
+        if name == function or name.startswith(function + ".")
+    ]
+    total = sum(p["num_statements"] + p.get("num_branches", 0) for p in parts)
+    covered = sum(p["covered_lines"] + p.get("covered_branches", 0) for p in parts)
+    return round(100.0 * covered / total, 2) if total else 0.0
+
+
+def _percentages(
+    workspace: pathlib.Path, config: KitConfig, functions: dict[str, set[str]] | None = None
+) -> dict[str, float]:
     """Return each target's coverage by the tests that run against its mutants.
 
     A scoped test (``scoped_tests``) does not run against the other targets'
     mutants, so its lines must not count towards their coverage either: those
     targets are measured again with only the other tests' contexts (and the
-    empty one, for what importing the module runs).
+    empty one, for what importing the module runs). With ``functions`` (a
+    review whose baseline ran only the tests covering them) each of those
+    functions is measured instead, keyed ``file:function``: a file's other
+    functions were not exercised by the whole suite.
     """
-    percents = _report(workspace, config.targets)
-    unscoped = tuple(t for t in config.targets if t not in config.scoped_targets)
+    whole = _coverage_files(workspace)
+    unscoped = {t for t in config.targets if t not in config.scoped_targets}
+    shared = whole
     if config.scoped_tests and unscoped:
-        shared = [t for t in config.tests if t not in config.scoped_tests]
-        contexts = ["^$", *(f"^{re.escape(test)}::" for test in shared)]
-        percents.update(_report(workspace, unscoped, *contexts))
+        tests = [t for t in config.tests if t not in config.scoped_tests]
+        contexts = ["^$", *(f"^{re.escape(test)}::" for test in tests)]
+        shared = _coverage_files(workspace, *contexts)
+
+    def report(target: str) -> dict[str, typ.Any]:
+        found: dict[str, typ.Any] = (shared if target in unscoped else whole).get(target, {})
+        return found
+
+    if functions is not None:
+        return {
+            f"{file}:{name}": function_percent(report(file), name)
+            for file, names in sorted(functions.items())
+            for name in sorted(names)
+        }
+    percents: dict[str, float] = {}
+    for target in config.targets:
+        summary = report(target).get("summary")
+        percents[target] = round(float(summary["percent_covered"]), 2) if summary else 0.0
     return percents
 
 
@@ -253,16 +289,27 @@ def _combine(workspace: pathlib.Path) -> None:
 
 
 def run_baseline(
-    workspace: pathlib.Path, config: KitConfig, hints: dict[str, float] | None = None
+    workspace: pathlib.Path,
+    config: KitConfig,
+    hints: dict[str, float] | None = None,
+    *,
+    only: list[str] | None = None,
+    functions: dict[str, set[str]] | None = None,
 ) -> Baseline:
     """Run the configured tests under coverage in ``workspace`` (a pristine copy).
 
     The test files are split across ``config.jobs`` processes
-    (:mod:`mutation.baseline_shards`, balanced by ``hints``: each file's
-    seconds in the last run) and the shards' records and coverage merged.
+    (:mod:`mutation.baseline_shards`, balanced by ``hints``: each file's, or
+    each test's, seconds in the last run) and the shards' records and
+    coverage merged.
+    ``only`` (pytest node ids or files; a review's
+    :mod:`mutation.review_scope`) runs those instead of every test, and
+    ``functions`` measures coverage per function (see :func:`_percentages`).
     """
     install_plugin(workspace)
-    shards = partition(list(config.tests), hints or {}, config.jobs)
+    # A review's few tests are split one by one (``hints`` then has their
+    # seconds): one file's covering tests can be most of the time.
+    shards = partition(list(config.tests) if only is None else only, hints or {}, config.jobs)
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(shards))) as pool:
         runs = list(pool.map(lambda pair: _run_shard(workspace, config, *pair), enumerate(shards)))
     output = "".join(run.stdout + run.stderr for run, _ in runs)
@@ -283,6 +330,6 @@ def run_baseline(
     if passed:
         _combine(workspace)
     if passed and (workspace / ".kit-coverage").exists():
-        coverage = _percentages(workspace, config)
+        coverage = _percentages(workspace, config, functions)
         lines = _read_lines(workspace, config)
     return Baseline(passed, failures, durations, coverage, lines, output)

@@ -5,7 +5,9 @@ and grace periods while the CPU idles. Run as one pytest process it took
 about 100 s of a cold run; split by file across ``jobs`` processes (the
 files are independent: ``make test`` runs them one file per xdist worker)
 the waits overlap. Each shard writes its own coverage data file and
-outcome record; :mod:`mutation.baseline` merges them back into one.
+outcome record; :mod:`mutation.baseline` merges them back into one. A
+review's narrowed baseline (:mod:`mutation.review_scope`) splits its tests
+one by one, by node id, the same way.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """Run inside a pristine copy: let mutmut 3.8.1 generate its mutants, export them.
 
-Invoked by the kit as ``python mutmut_generate.py JOBS OUT.json`` with the
-copy as the working directory. It does what ``mutmut run`` does before any
+Invoked by the kit as ``python mutmut_generate.py JOBS OUT.json [FILE...]``
+with the copy as the working directory; the files, when given (a review
+run's changed modules), narrow mutmut's ``only_mutate`` so the other
+targets are copied unmutated instead of costing seconds of generation. It does what ``mutmut run`` does before any
 test runs (copies the sources into ``mutants/`` and writes the trampolined
 modules) and writes ``{mutant name: {file, diff}}``, using mutmut's own diff
 function so diffs match ``mutmut show``. No test runs here: the kit's
@@ -21,6 +23,7 @@ import sys
 def main() -> int:
     """Generate the mutants and write the export."""
     from mutmut.__main__ import create_mutants
+    from mutmut.configuration import config
     from mutmut.mutation.data import SourceFileMutationData
     from mutmut.mutation.diff_apply import get_diff_for_mutant
     from mutmut.mutation.trampoline import set_mutant_under_test
@@ -31,7 +34,10 @@ def main() -> int:
         walk_mutatable_files,
     )
 
-    jobs, out = int(sys.argv[1]), pathlib.Path(sys.argv[2])
+    jobs, out, only = int(sys.argv[1]), pathlib.Path(sys.argv[2]), sys.argv[3:]
+    if only:
+        # In place: mutmut's generation pool forks and inherits this config.
+        config().only_mutate[:] = only
     set_mutant_under_test("mutant_generation")
     os.makedirs("mutants", exist_ok=True)
     with contextlib.redirect_stdout(io.StringIO()):

@@ -111,8 +111,12 @@ def _sort_key(name: str) -> tuple[str, int]:
     return base, int(number) if number.isdigit() else 0
 
 
-def generate(pristine: pathlib.Path, jobs: int) -> tuple[pathlib.Path, list[Mutant]]:
+def generate(
+    pristine: pathlib.Path, jobs: int, only: list[str] | None = None
+) -> tuple[pathlib.Path, list[Mutant]]:
     """Generate mutmut's mutants in ``pristine``; return its ``mutants/`` copy and them.
+
+    ``only`` (a review's changed modules) limits the mutated files to those.
 
     Raises
     ------
@@ -122,7 +126,7 @@ def generate(pristine: pathlib.Path, jobs: int) -> tuple[pathlib.Path, list[Muta
     """
     out = pristine / ".kit-mutmut-mutants.json"
     completed = run_child(
-        [sys.executable, str(_GENERATOR), str(jobs), str(out)],
+        [sys.executable, str(_GENERATOR), str(jobs), str(out), *(only or [])],
         cwd=pristine,
         timeout=_GENERATION_LIMIT_SECONDS,
     )

@@ -54,6 +54,7 @@ from mutation.results import (
     fingerprint,
     load_results,
 )
+from mutation.review_scope import ReviewScope, excuses_of, review_scope
 from mutation.shards import Shard, parse_shard, shard_path, take_shard
 from mutation.summary import render_summary
 from mutation.workspace import copy_project, scratch_directory
@@ -105,20 +106,84 @@ def _baseline_failed(baseline: Baseline) -> BaselineFailedError:
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class Review:
+    """A review run's narrowing: its changed functions and its baseline's tests."""
+
+    functions: dict[str, set[str]]
+    scope: ReviewScope
+
+    @property
+    def files(self) -> list[str]:
+        """The target files with a changed function (the only ones mutated)."""
+        return sorted(file for file, names in self.functions.items() if names)
+
+
+def _review(
+    config: KitConfig,
+    options: RunOptions,
+    selected: dict[str, set[str]] | None,
+    previous: Results | None,
+    inputs: dict[str, dict[str, str]],
+) -> Review | None:
+    if selected is None or options.since is None:
+        return None
+    return Review(selected, review_scope(config, options.since, selected, previous, inputs))
+
+
+def _hints(config: KitConfig, review: Review | None, previous: Results | None) -> dict[str, float]:
+    """Return the seconds in the last run of what this baseline runs, to balance its shards.
+
+    Per test file for a whole baseline; per test (and per changed test file)
+    for a narrowed review.
+    """
+    if previous is None:  # a forced run still balances by the last file, if any
+        return file_hints(config.root / config.results)
+    chosen = set(review.scope.tests) if review and review.scope.tests else None
+    hints: dict[str, float] = {}
+    for record in previous.tests:
+        if chosen is None or record.file in chosen:
+            hints[record.file] = hints.get(record.file, 0.0) + record.duration
+        elif record.test in chosen:
+            hints[record.test] = record.duration
+    return hints
+
+
 def _discover_and_baseline(
-    pristine: pathlib.Path, config: KitConfig, options: RunOptions, clock: Clock
+    pristine: pathlib.Path,
+    config: KitConfig,
+    options: RunOptions,
+    clock: Clock,
+    review: Review | None,
+    hints: dict[str, float],
 ) -> tuple[Baseline, pathlib.Path, list[Mutant]]:
     """Run the baseline and mutmut's generator side by side."""
     began = time.monotonic()
+    only = review.scope.tests if review else None
+    files = len({t.split("::")[0] for t in only}) if only else len(config.tests)
+    what = f"{len(only)} tests of {files} test files" if only else f"{files} test files"
     clock.say(
-        f"baseline + per-test coverage of {len(config.tests)} test files"
-        f" in {min(config.jobs, len(config.tests))} processes; discovery"
+        f"baseline + per-test coverage of {what} in {min(config.jobs, files)} processes; discovery"
     )
+    if review is not None:
+        clock.say(
+            "review baseline: "
+            + (review.scope.reason if only else f"the whole suite ({review.scope.reason})")
+        )
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        # The last run's per-file seconds balance the baseline's shards.
-        hints = file_hints(config.root / config.results)
-        baseline_future = pool.submit(run_baseline, pristine, config, hints)
-        generated = None if options.skip_mutmut else pool.submit(generate, pristine, config.jobs)
+        baseline_future = pool.submit(
+            run_baseline,
+            pristine,
+            config,
+            hints,
+            only=only,
+            functions=review.functions if only and review else None,
+        )
+        generated = (
+            None
+            if options.skip_mutmut
+            else pool.submit(generate, pristine, config.jobs, review.files if review else None)
+        )
         baseline = baseline_future.result()
         workspace, mutants = generated.result() if generated else (pristine, [])
     clock.phase("baseline+discovery", began)
@@ -184,15 +249,25 @@ def run(config: KitConfig, options: RunOptions) -> int:
         )
         print(render_summary(previous))
         return EXIT_OK if previous.passed else EXIT_GATE
+    review = _review(config, options, selected, previous, inputs)
+    if review is not None:
+        excused = excuses_of(excused, review.files)
+        generated_excused = excuses_of(generated_excused, review.files)
     # Every entry must still apply before any test runs (read-only, in the tree).
     catalogue = catalogue_mutants(entries, root)
-    generated = [] if options.skip_generated else generated_mutants(root, config.targets)
+    if review is not None and not options.matrix:
+        # A review's verdict needs one killer each; the full run attributes.
+        catalogue = [dataclasses.replace(m, every_killer=False) for m in catalogue]
+    mutated = review.files if review else list(config.targets)
+    generated = [] if options.skip_generated else generated_mutants(root, mutated)
     if generated:
         check_excuses(generated_excused, [m.result for m in generated], config.excused)
     with interruptible(), scratch_directory() as scratch:
         pristine = scratch / "pristine"
         copy_project(root, config.copy, pristine)
-        baseline, workspace, from_mutmut = _discover_and_baseline(pristine, config, options, clock)
+        baseline, workspace, from_mutmut = _discover_and_baseline(
+            pristine, config, options, clock, review, _hints(config, review, previous)
+        )
         mutants = catalogue + from_mutmut + generated
         if from_mutmut:
             # Before any mutant runs: a stale excuse must not cost a whole run.
