@@ -294,18 +294,29 @@ def _excused(results: Results, budget: Budget) -> list[str]:
     )
 
 
+REVIEW_TESTS_NOTE = (
+    "A review records one killer per mutant, so a test that kills nothing here"
+    " is not idle; the full run's report tells."
+)
+"""The per-test table's caption in a review run."""
+
+
 def _tests(results: Results, budget: Budget) -> list[str]:
     tallies = per_test_rows(results)
-    # Idle tests first when the table is cut: they are the reviewer's question.
-    if budget.limited:
+    review = bool(results.selection)
+    # Idle tests first when the table is cut: they are the reviewer's question
+    # (not in a review, which stops at each mutant's first killer).
+    if budget.limited and not review:
         tallies = sorted(tallies, key=lambda t: not t.idle)
     rows = [
-        f"| {code(t.test)} | {t.language} | {t.kills} | {t.sole_kills} | {cell(t.note)} |"
+        f"| {code(t.test)} | {t.language} | {t.kills} | {t.sole_kills} "
+        f"| {cell('' if review and t.idle else t.note)} |"
         for t in tallies
     ]
     return _listed(
         "### Tests",
-        "| Test | Language | Kills | Sole kills | Note |\n|---|---|---:|---:|---|",
+        ("" if not review else f"{REVIEW_TESTS_NOTE}\n\n")
+        + "| Test | Language | Kills | Sole kills | Note |\n|---|---|---:|---:|---|",
         rows,
         budget,
     )

@@ -7,7 +7,14 @@ import pathlib
 
 import pytest
 
-from mutation.report_markdown import IDLE_TEST_NOTE, PR_LIMIT, cell, code, render_markdown
+from mutation.report_markdown import (
+    IDLE_TEST_NOTE,
+    PR_LIMIT,
+    REVIEW_TESTS_NOTE,
+    cell,
+    code,
+    render_markdown,
+)
 from mutation.results import Results
 from mutation.tests.factories import (
     BACKEND,
@@ -158,6 +165,14 @@ def test_per_test_table_flags_idle_tests(results: Results, project: pathlib.Path
     assert row(body, f"`{FALLBACK_TEST}`")[1:] == ["python", "1", "1", ""]
     assert row(body, f"`{IDLE_TEST}`")[1:] == ["python", "0", "0", IDLE_TEST_NOTE]
     assert "worth a reviewer's look" in IDLE_TEST_NOTE
+
+
+def test_a_review_does_not_call_a_test_idle(results: Results, project: pathlib.Path) -> None:
+    results.selection = ["cuprum/_backend.py:_parse_backend_value"]
+    body = sections(render_markdown(results, stale=[], root=project))["Tests"]
+    assert body.lstrip().startswith(REVIEW_TESTS_NOTE)
+    assert row(body, f"`{IDLE_TEST}`")[1:] == ["python", "0", "0", ""]
+    assert row(body, f"`{RUST_TEST}`")[1:] == ["python", "1", "1", ""]
 
 
 def test_stale_banner_first(results: Results, project: pathlib.Path) -> None:
