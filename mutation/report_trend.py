@@ -30,7 +30,7 @@ SNAPSHOT_NAME = "baseline-mutants.json"
 """The snapshot's file name, beside the score baseline."""
 
 Outcomes = dict[str, dict[str, str]]
-"""``{key: {"id", "status", "where"}}``."""
+"""``{key: {"id", "status", "where"}}``, and ``"killer"`` (the first) for a killed mutant."""
 
 
 def _changed_text(diff: str) -> tuple[str, str]:
@@ -80,13 +80,18 @@ def outcomes_of(results: Results) -> Outcomes:
     Returns
     -------
     Outcomes
-        Mutants not run (outside a review selection) are left out.
+        Mutants not run (outside a review selection) are left out; a
+        killed mutant carries its first killer.
     """
-    return {
-        key: {"id": m.id, "status": m.status, "where": f"{m.file}:{m.line_start}"}
-        for key, m in zip(mutant_keys(results.mutants), results.mutants, strict=True)
-        if m.status != "not_run"
-    }
+    outcomes: Outcomes = {}
+    for key, m in zip(mutant_keys(results.mutants), results.mutants, strict=True):
+        if m.status == "not_run":
+            continue
+        outcomes[key] = {"id": m.id, "status": m.status, "where": f"{m.file}:{m.line_start}"}
+        if m.killers:
+            # The next run tries it first (mutation.killer_hints).
+            outcomes[key]["killer"] = m.killers[0].test
+    return outcomes
 
 
 def write_snapshot(results: Results, path: pathlib.Path) -> int:

@@ -43,9 +43,11 @@ from mutation.generated_excuses import (
 )
 from mutation.generated_source import generated_mutants
 from mutation.incremental import assign_keys, reuse
+from mutation.killer_hints import killer_hints, put_killers_first
 from mutation.mutants import Mutant
 from mutation.mutmut_source import generate, load_excused
 from mutation.processes import interruptible
+from mutation.report_trend import snapshot_path
 from mutation.results import (
     RESULTS_SCHEMA,
     InvalidResultsError,
@@ -273,6 +275,8 @@ def run(config: KitConfig, options: RunOptions) -> int:
             # Before any mutant runs: a stale excuse must not cost a whole run.
             check_mutmut_excuses([m.result for m in from_mutmut], excused, config.excused)
         assign_tests(mutants, pristine, baseline, config)
+        hints = killer_hints(previous, results_path, snapshot_path(root / config.baseline))
+        hinted = put_killers_first(mutants, hints, [e.id for e in entries])
         assign_keys(mutants, pristine, inputs, config, matrix=options.matrix)
         if options.shard is not None:
             mutants = take_shard(mutants, options.shard)
@@ -289,6 +293,7 @@ def run(config: KitConfig, options: RunOptions) -> int:
             f"{len(mutants)} mutants; {len(chosen)} selected; "
             f"{reused} re-used unchanged from the last run"
             + (f"; {set_aside} excused, not executed" if set_aside else "")
+            + (f"; {hinted} start with their last known killer" if hinted else "")
         )
         began = time.monotonic()
         execute(
