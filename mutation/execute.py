@@ -170,6 +170,9 @@ def _session(
     out_path = workspace / RECORDS_FILE
     plan = plan_jobs(mutants, baseline, config, matrix=matrix)
     plan["workers"] = workers
+    # Collect only the files the plan's tests are in (a review's few mutants
+    # need a few files; importing all of them cost about 0.7 s).
+    needed = {test.split("::")[0] for m in mutants for test in m.result.tests}
     plan_path.write_text(json.dumps(plan))
     out_path.write_text("")
     completed = run_child(
@@ -184,7 +187,7 @@ def _session(
             PLUGIN_NAME,
             "--rootdir=.",
             "--tb=line",
-            *config.tests,
+            *(file for file in config.tests if file in needed),
         ],
         cwd=workspace,
         env={"KIT_PLAN": str(plan_path), "KIT_OUT": str(out_path)},
