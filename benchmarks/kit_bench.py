@@ -16,7 +16,7 @@ one run of this script, each measurement repeated ``--repeat`` times:
 Prints a Markdown table of medians with the targets (full <= 60 s and
 <= 0.8x plain mutmut; review <= 15 s; unchanged <= 2 s; interrupt <= 2 s)
 and the load. ``--interrupt-only`` measures just the interrupts (minutes,
-not the hours of full rounds on the engine's suites); ``--no-reference``
+not the 40 minutes of a full round on the engine's suites); ``--no-reference``
 skips plain mutmut (no ratio; a round is then a quarter of an hour).
 """
 
@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-reference",
         action="store_true",
-        help="skip the plain mutmut run (most of an hour on this tree): no ratio",
+        help="skip the plain mutmut run (about 21 minutes on this tree): no ratio",
     )
     args = parser.parse_args(argv)
 
