@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import typing as typ
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
@@ -221,6 +222,8 @@ class _SiteFinder(cst.CSTVisitor):
     def __init__(self, module: cst.Module) -> None:
         super().__init__()
         self._module = module
+        # Rendered once: ``Module.code`` renders the whole tree on every call.
+        self._lines = module.code.splitlines()
         self._scope: list[str] = []
         self._skipped: set[int] = set()
         self.sites: list[_Site] = []
@@ -233,7 +236,7 @@ class _SiteFinder(cst.CSTVisitor):
 
     def _text(self, span: CodeRange) -> str:
         """Return the exact source text of ``span``."""
-        lines = self._module.code.splitlines()[span.start.line - 1 : span.end.line]
+        lines = self._lines[span.start.line - 1 : span.end.line]
         lines[-1] = lines[-1][: span.end.column]
         lines[0] = lines[0][span.start.column :]
         return "\n".join(lines)
@@ -259,7 +262,7 @@ class _SiteFinder(cst.CSTVisitor):
         first = self._span(body.body[0])
         last = self._span(body.body[-1])
         span = CodeRange(first.start, last.end)
-        lines = self._module.code.splitlines()[span.start.line - 1 : span.end.line]
+        lines = self._lines[span.start.line - 1 : span.end.line]
         self.sites.append(
             _Site(
                 operator=operator,
@@ -324,6 +327,47 @@ class _SiteFinder(cst.CSTVisitor):
         self._add_body("finally-emptied", node.body)
 
 
+def _whole_module_texts(module: cst.Module, sites: list[_Site]) -> list[str]:
+    """Return each site's mutated file by rewriting the whole module (the reference)."""
+    mutated = [module.deep_replace(site.old, site.new) for site in sites]
+    return [m.code if isinstance(m, cst.Module) else "" for m in mutated]
+
+
+def _mutated_texts(
+    module: cst.Module,
+    source: str,
+    sites: list[_Site],
+    positions: typ.Mapping[cst.CSTNode, CodeRange],
+) -> list[str]:
+    """Return each site's mutated file, rewriting only its top-level statement.
+
+    Rewriting and rendering the whole module per site cost about 6 s for
+    cuprum's 285 mutants. A module's text is its header, each top-level
+    statement's code and its footer, in order; a site lies inside one
+    statement (sites are expressions, small statements and suites, never a
+    top-level statement), so only that statement is rewritten and rendered.
+    Where the pieces do not add up to the source, the whole module is.
+    """
+    pieces = [module.code_for_node(statement) for statement in module.body]
+    joined = "".join(pieces)
+    head_end = source.find(joined)
+    if head_end < 0 or not joined:
+        return _whole_module_texts(module, sites)
+    head, tail = source[:head_end], source[head_end + len(joined) :]
+    lasts = [positions[statement].end.line for statement in module.body]
+    texts: list[str] = []
+    for site in sites:
+        index = next((i for i, last in enumerate(lasts) if site.span.start.line <= last), -1)
+        statement = module.body[index] if index >= 0 else None
+        replaced = statement.deep_replace(site.old, site.new) if statement else None
+        if not isinstance(replaced, cst.CSTNode) or replaced is statement:
+            texts.extend(_whole_module_texts(module, [site]))
+            continue
+        middle = module.code_for_node(replaced)
+        texts.append(head + "".join(pieces[:index]) + middle + "".join(pieces[index + 1 :]) + tail)
+    return texts
+
+
 def generate_mutants(source: str, file: str) -> list[GeneratedMutant]:
     """Generate every mutant of ``source`` (the text of ``file``).
 
@@ -353,8 +397,7 @@ def generate_mutants(source: str, file: str) -> list[GeneratedMutant]:
     module = wrapper.module
     finder = _SiteFinder(module)
     wrapper.visit(finder)
-    mutated_by_site = [module.deep_replace(site.old, site.new) for site in finder.sites]
-    texts = [m.code if isinstance(m, cst.Module) else "" for m in mutated_by_site]
+    texts = _mutated_texts(module, source, finder.sites, wrapper.resolve(PositionProvider))
     # One mutated file is one mutant: keep it under the most specific operator.
     keep: dict[str, int] = {}
     for index in sorted(

@@ -6,11 +6,20 @@ import ast
 import pathlib
 import textwrap
 
+import libcst as cst
 import pytest
+from libcst.metadata import MetadataWrapper, PositionProvider
 
 from mutation.generated_source import generated_mutants
 from mutation.locations import location_problems
-from mutation.operators import OPERATORS, GeneratedMutant, generate_mutants
+from mutation.operators import (
+    OPERATORS,
+    GeneratedMutant,
+    _mutated_texts,
+    _SiteFinder,
+    _whole_module_texts,
+    generate_mutants,
+)
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
@@ -208,3 +217,59 @@ def test_elif_conditions_are_negated_too() -> None:
         ("m.f__condition-negated_2", "b", 4),
     ]
     assert "+    elif not b:" in mutants[1].diff
+
+
+TRICKY = '''\
+#!/usr/bin/env python
+"""Module docstring."""
+# a comment before the first statement
+
+import functools
+
+LIMIT = 3
+if LIMIT > 2:
+    functools.reduce(max, [1])
+
+
+@functools.cache
+def f(x):
+    try:
+        close(x)  # trailing comment
+    except OSError:
+        raise
+    finally:
+        release(x); x.close()
+
+
+class C:
+    def m(self):
+        while self.ready():
+            self.reset()
+
+
+# a comment after the last statement
+cleanup()'''
+
+
+@pytest.mark.parametrize(
+    ("name", "source"),
+    [
+        # Without a final newline the statements' code does not add up to
+        # the source (the last one renders one), so the whole module is
+        # rewritten; with one, only the site's statement is.
+        ("tricky.py", TRICKY),
+        ("tricky_newline.py", TRICKY + "\n\n"),
+        *[(f, (REPO / f).read_text()) for f in ("cuprum/_pipeline.py", "cuprum/_streams.py")],
+    ],
+)
+def test_rewriting_one_statement_gives_the_whole_module_rewrites_bytes(
+    name: str, source: str
+) -> None:
+    """The fast path (one top-level statement re-rendered) equals the reference."""
+    wrapper = MetadataWrapper(cst.parse_module(source))
+    finder = _SiteFinder(wrapper.module)
+    wrapper.visit(finder)
+    assert len(finder.sites) > 5
+    fast = _mutated_texts(wrapper.module, source, finder.sites, wrapper.resolve(PositionProvider))
+    assert fast == _whole_module_texts(wrapper.module, finder.sites)
+    assert all(text != source for text in fast)
