@@ -167,6 +167,17 @@ def kit(
     )
 
 
+def commit_all(root: pathlib.Path) -> None:
+    """Make ``root`` a git repository whose one commit holds every file in it."""
+    for args in (("init", "-q"), ("add", "-A"), ("commit", "-qm", "base")):
+        subprocess.run(
+            ["git", "-c", "user.name=kit", "-c", "user.email=kit@example.invalid", *args],
+            cwd=root,
+            check=True,
+            capture_output=True,
+        )
+
+
 def replace_in(path: pathlib.Path, old: str, new: str) -> None:
     """Replace ``old`` (which must occur) with ``new`` in ``path``."""
     text = path.read_text()

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import json
 import pathlib
-import subprocess
 
 import pytest
 
-from mutation.tests.fixture_project import kit, make_project, replace_in
+from mutation.tests.fixture_project import commit_all, kit, make_project, replace_in
 
 REVIEW = pathlib.Path("kit/results/review.json")
 
@@ -27,13 +26,7 @@ def per_test_limit() -> None:
 
 def _committed(tmp_path: pathlib.Path) -> pathlib.Path:
     root = make_project(tmp_path / "p")
-    for args in (("init", "-q"), ("add", "-A"), ("commit", "-qm", "base")):
-        subprocess.run(
-            ["git", "-c", "user.name=kit", "-c", "user.email=kit@example.invalid", *args],
-            cwd=root,
-            check=True,
-            capture_output=True,
-        )
+    commit_all(root)
     return root
 
 

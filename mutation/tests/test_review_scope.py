@@ -8,13 +8,13 @@ built from the committed tree's hashes.
 from __future__ import annotations
 
 import pathlib
-import subprocess
 
 import pytest
 
 from mutation.results import RESULTS_SCHEMA, MutantResult, Results, fingerprint
 from mutation.review_scope import blank_bodies, excuses_of, review_scope
 from mutation.tests.factories import kit_config
+from mutation.tests.fixture_project import commit_all
 
 A = '''\
 LIMIT = 3
@@ -32,15 +32,6 @@ def g(y):
 '''
 
 TESTS = ("t.py", "u.py")
-
-
-def _git(root: pathlib.Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.name=kit", "-c", "user.email=kit@example.invalid", *args],
-        cwd=root,
-        check=True,
-        capture_output=True,
-    )
 
 
 def _mutant(function: str, tests: list[str]) -> MutantResult:
@@ -68,9 +59,7 @@ def project(tmp_path: pathlib.Path) -> pathlib.Path:
     (root / "t.py").write_text("def test_f():\n    pass\n\ndef test_f_big():\n    pass\n")
     (root / "u.py").write_text("def test_g():\n    pass\n")
     (root / "helper.py").write_text("X = 1\n")
-    _git(root, "init", "-q")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-qm", "base")
+    commit_all(root)
     return root
 
 
