@@ -162,8 +162,15 @@ def _read_lines(workspace: pathlib.Path, config: KitConfig) -> dict[str, dict[in
     return lines
 
 
-def _coverage_files(workspace: pathlib.Path, *contexts: str) -> dict[str, typ.Any]:
-    """Return coverage's JSON report per file, counting only ``contexts`` if given."""
+def _coverage_files(
+    workspace: pathlib.Path, files: list[str], *contexts: str
+) -> dict[str, typ.Any]:
+    """Return coverage's JSON report of ``files``, counting only ``contexts`` if given.
+
+    Only ``files`` are reported: the data holds every measured module of the
+    package, and reporting all of them took 0.6 s a report, most of a
+    review's coverage step, where one changed module takes 0.1 s.
+    """
     report = workspace / ".kit-coverage.json"
     report.unlink(missing_ok=True)
     run_child(
@@ -175,6 +182,7 @@ def _coverage_files(workspace: pathlib.Path, *contexts: str) -> dict[str, typ.An
             "-q",
             "-o",
             str(report),
+            f"--include={','.join(files)}",
             *([f"--contexts={','.join(contexts)}"] if contexts else []),
         ],
         cwd=workspace,
@@ -183,8 +191,8 @@ def _coverage_files(workspace: pathlib.Path, *contexts: str) -> dict[str, typ.An
     )
     if not report.exists():
         return {}
-    files: dict[str, typ.Any] = json.loads(report.read_text(encoding="utf-8"))["files"]
-    return files
+    by_file: dict[str, typ.Any] = json.loads(report.read_text(encoding="utf-8"))["files"]
+    return by_file
 
 
 def function_percent(file_report: dict[str, typ.Any], function: str) -> float:
@@ -218,13 +226,16 @@ def _percentages(
     functions is measured instead, keyed ``file:function``: a file's other
     functions were not exercised by the whole suite.
     """
-    whole = _coverage_files(workspace)
-    unscoped = {t for t in config.targets if t not in config.scoped_targets}
+    # A review reports only the files of its changed functions.
+    files = sorted(f for f, names in functions.items() if names) if functions else []
+    files = files or list(config.targets)
+    whole = _coverage_files(workspace, files)
+    unscoped = [t for t in files if t not in config.scoped_targets]
     shared = whole
     if config.scoped_tests and unscoped:
         tests = [t for t in config.tests if t not in config.scoped_tests]
         contexts = ["^$", *(f"^{re.escape(test)}::" for test in tests)]
-        shared = _coverage_files(workspace, *contexts)
+        shared = _coverage_files(workspace, unscoped, *contexts)
 
     def report(target: str) -> dict[str, typ.Any]:
         found: dict[str, typ.Any] = (shared if target in unscoped else whole).get(target, {})

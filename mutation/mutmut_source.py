@@ -125,8 +125,11 @@ def generate(
         ``[mutmut]`` section).
     """
     out = pristine / ".kit-mutmut-mutants.json"
+    # mutmut generates one file per pool process: a review's one changed
+    # module needs one, not a pool competing with the baseline for the cores.
+    workers = min(jobs, len(only)) if only else jobs
     completed = run_child(
-        [sys.executable, str(_GENERATOR), str(jobs), str(out), *(only or [])],
+        [sys.executable, str(_GENERATOR), str(workers), str(out), *(only or [])],
         cwd=pristine,
         timeout=_GENERATION_LIMIT_SECONDS,
     )

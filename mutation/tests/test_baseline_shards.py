@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import pathlib
 import shutil
+import subprocess
+import sys
 
 import pytest
 
-from mutation.baseline import run_baseline
+from mutation.baseline import function_percent, run_baseline
 from mutation.baseline_shards import file_hints, partition
 from mutation.config import load_config
 from mutation.processes import interruptible
@@ -144,3 +147,28 @@ def test_a_failing_test_in_any_shard_fails_the_baseline(tmp_path: pathlib.Path) 
     assert not baseline.passed
     assert [k.test for k in baseline.failures] == ["fixture_tests/test_other.py::test_broken"]
     assert "fixture_tests/test_calc.py::test_add" in baseline.durations
+
+
+def test_a_functions_coverage_is_what_coverage_py_reports_for_it(tmp_path: pathlib.Path) -> None:
+    # A review reports only its changed files; the figure must be the one
+    # coverage.py's own whole report gives that function.
+    root = make_project(tmp_path / "p")
+    config = load_config(root)
+    workspace = tmp_path / "copy"
+    shutil.copytree(root, workspace)
+
+    with interruptible():
+        baseline = run_baseline(workspace, config, functions={"fixturepkg/calc.py": {"clamp"}})
+
+    assert baseline.passed, baseline.output
+    whole = tmp_path / "whole.json"
+    subprocess.run(
+        [sys.executable, "-m", "coverage", "json", "-q", "-o", str(whole)],
+        cwd=workspace,
+        env={**os.environ, "COVERAGE_FILE": str(workspace / ".kit-coverage")},
+        check=True,
+    )
+    report = json.loads(whole.read_text(encoding="utf-8"))["files"]["fixturepkg/calc.py"]
+    expected = function_percent(report, "clamp")
+    assert expected > 0
+    assert baseline.coverage == {"fixturepkg/calc.py:clamp": expected}
