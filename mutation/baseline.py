@@ -20,7 +20,7 @@ import shutil
 import sys
 import typing as typ
 
-from mutation.baseline_shards import partition
+from mutation.baseline_shards import partition, shard_count
 from mutation.config import KitConfig
 from mutation.processes import ChildRun, run_child
 from mutation.results import Killer
@@ -320,7 +320,8 @@ def run_baseline(
     install_plugin(workspace)
     # A review's few tests are split one by one (``hints`` then has their
     # seconds): one file's covering tests can be most of the time.
-    shards = partition(list(config.tests) if only is None else only, hints or {}, config.jobs)
+    items = list(config.tests) if only is None else only
+    shards = partition(items, hints or {}, shard_count(items, hints or {}, config.jobs))
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(shards))) as pool:
         runs = list(pool.map(lambda pair: _run_shard(workspace, config, *pair), enumerate(shards)))
     output = "".join(run.stdout + run.stderr for run, _ in runs)

@@ -31,7 +31,7 @@ from mutation.assemble import (
     write_results,
 )
 from mutation.baseline import Baseline, run_baseline
-from mutation.baseline_shards import file_hints
+from mutation.baseline_shards import file_hints, shard_count
 from mutation.catalogue import load_catalogue
 from mutation.catalogue_source import catalogue_mutants
 from mutation.config import ConfigError, KitConfig, load_config
@@ -164,9 +164,8 @@ def _discover_and_baseline(
     only = review.scope.tests if review else None
     files = len({t.split("::")[0] for t in only}) if only else len(config.tests)
     what = f"{len(only)} tests of {files} test files" if only else f"{files} test files"
-    clock.say(
-        f"baseline + per-test coverage of {what} in {min(config.jobs, files)} processes; discovery"
-    )
+    processes = shard_count(only or list(config.tests), hints, config.jobs)
+    clock.say(f"baseline + per-test coverage of {what} in {processes} processes; discovery")
     if review is not None:
         clock.say(
             "review baseline: "

@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from mutation.baseline import function_percent, run_baseline
-from mutation.baseline_shards import file_hints, partition
+from mutation.baseline_shards import SHARD_MIN_SECONDS, file_hints, partition, shard_count
 from mutation.config import load_config
 from mutation.processes import interruptible
 from mutation.tests.fixture_project import make_project, replace_in
@@ -60,6 +60,26 @@ def test_partition_without_hints_is_the_same_every_time() -> None:
     one = [sorted(shard) for shard in partition(files, {}, 2)]
     assert one == [sorted(shard) for shard in partition(list(reversed(files)), {}, 2)]
     assert one == [["w.py", "y.py"], ["x.py", "z.py"]]
+
+
+def test_a_process_is_started_only_for_enough_known_work() -> None:
+    # 145 quick tests of a review (15 s in all) do not pay for eight
+    # processes' start-up; a whole baseline's minutes do.
+    quick = {f"t.py::q{i}": 0.1 for i in range(145)}
+    few = shard_count(list(quick), quick, 8)
+    assert few == int(sum(quick.values()) // SHARD_MIN_SECONDS)
+    assert 1 <= few < 8
+    slow = {f"s{i}.py": 30.0 for i in range(22)}
+    assert shard_count(list(slow), slow, 8) == 8
+    assert shard_count(["a.py::t"], {"a.py::t": 0.01}, 8) == 1
+
+
+def test_an_unknown_test_weighs_a_process_of_its_own() -> None:
+    # A first run has no hints: every file may be slow, so jobs decides.
+    files = [f"f{i}.py" for i in range(5)]
+    assert shard_count(files, {}, 8) == 5
+    assert shard_count(files, {}, 3) == 3
+    assert shard_count([], {}, 4) == 0
 
 
 def test_hints_sum_each_files_tests_from_the_last_results(tmp_path: pathlib.Path) -> None:
