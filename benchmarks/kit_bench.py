@@ -34,6 +34,10 @@ import tempfile
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run as a script from benchmarks/: the kit's config reader
+
+from mutation.config import load_config  # noqa: E402
+
 CHANGED_FILE = "cuprum/_backend.py"
 CHANGED_MARKER = "    normalised = raw.strip().lower()\n"
 
@@ -181,7 +185,12 @@ def main(argv: list[str] | None = None) -> int:
     """Run the rounds and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="rounds (median reported)")
-    parser.add_argument("--jobs", type=int, default=2, help="workers for mutmut and the kit")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="workers for mutmut and the kit (default: setup.cfg's [mutation] jobs)",
+    )
     parser.add_argument("--interrupt-only", action="store_true", help="measure only SIGINT to exit")
     parser.add_argument(
         "--no-reference",
@@ -189,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
         help="skip the plain mutmut run (about 21 minutes on this tree): no ratio",
     )
     args = parser.parse_args(argv)
+    if args.jobs is None:
+        args.jobs = load_config(ROOT).jobs
 
     def measure(scratch: pathlib.Path, jobs: int) -> dict[str, float]:
         if args.interrupt_only:

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from mutation.baseline import PLUGIN_NAME, Baseline, body_spans, install_plugin
 from mutation.config import KitConfig
 from mutation.mutants import Activation, Mutant
-from mutation.processes import run_child
+from mutation.processes import result_of, run_child
 from mutation.progress import ExecutionProgress
 from mutation.results import Killer
 
@@ -264,10 +264,12 @@ def execute(
             counter.unwatch(workspace / RECORDS_FILE, counted=len(live))
         if in_copies:
             with concurrent.futures.ThreadPoolExecutor(max_workers=config.jobs) as pool:
-                for found in pool.map(
-                    lambda m: _file_session(m, pristine, baseline, config, matrix=matrix),
-                    in_copies,
-                ):
+                futures = [
+                    pool.submit(_file_session, m, pristine, baseline, config, matrix=matrix)
+                    for m in in_copies
+                ]
+                for future in futures:
+                    found = result_of(future)
                     records.update(found)
                     counter.add(1)
     for mutant in runnable:

@@ -10,6 +10,7 @@ scratch copies are removed and the kit exits 130 within a couple of seconds.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import dataclasses
 import os
@@ -19,7 +20,10 @@ import subprocess
 import threading
 import time
 import types
+import typing as typ
 from collections.abc import Iterator
+
+T = typ.TypeVar("T")
 
 _GROUPS: set[int] = set()
 _STOPPING = threading.Event()
@@ -27,6 +31,14 @@ _STOPPING = threading.Event()
 _LOCK = threading.RLock()  # re-entrant: the signal handler may run inside a locked block
 _GRACE_SECONDS = 0.5
 """How long an interrupted child has to kill its own workers before SIGKILL."""
+_POLL_SECONDS = 0.2
+"""How often the main thread wakes while it waits on a child or a thread.
+
+The kernel may hand SIGINT or SIGTERM to any of the kit's threads; CPython's
+C handler then only sets a flag, and :func:`_interrupt` runs when the main
+thread next runs Python code. A main thread blocked without a timeout sat
+out a whole 44 s baseline that way (one interrupt in eight, eight workers).
+"""
 
 
 @dataclasses.dataclass
@@ -103,12 +115,20 @@ def run_child(
         _GROUPS.add(process.pid)
     if _STOPPING.is_set():  # started just as the kit was interrupted
         _signal_group(process.pid, signal.SIGKILL)
+    deadline = time.monotonic() + timeout
     try:
-        stdout, stderr = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _signal_group(process.pid, signal.SIGKILL)
-        stdout, stderr = process.communicate()
-        return ChildRun(-9, stdout or "", stderr or "", timed_out=True)
+        while True:
+            try:
+                # Re-calling communicate after its timeout loses no output.
+                left = max(0.0, deadline - time.monotonic())
+                stdout, stderr = process.communicate(timeout=min(left, _POLL_SECONDS))
+                break
+            except subprocess.TimeoutExpired:
+                if time.monotonic() < deadline:
+                    continue
+                _signal_group(process.pid, signal.SIGKILL)
+                stdout, stderr = process.communicate()
+                return ChildRun(-9, stdout or "", stderr or "", timed_out=True)
     except BaseException:
         _signal_group(process.pid, signal.SIGTERM)
         try:
@@ -123,6 +143,17 @@ def run_child(
         # Whatever the child left in its group (a mutant's subprocesses).
         _signal_group(process.pid, signal.SIGKILL)
     return ChildRun(process.returncode, stdout, stderr)
+
+
+def result_of(future: concurrent.futures.Future[T]) -> T:
+    """Return ``future``'s result, waking every :data:`_POLL_SECONDS` for signals.
+
+    Only the wait is polled: a ``TimeoutError`` the work itself raised is
+    re-raised as its outcome.
+    """
+    while not concurrent.futures.wait([future], timeout=_POLL_SECONDS).done:
+        pass
+    return future.result()
 
 
 def _interrupt(signum: int, frame: types.FrameType | None) -> None:
@@ -147,3 +178,5 @@ def interruptible() -> Iterator[None]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+        # Unwound: children may start again (a later run in the same process).
+        _STOPPING.clear()

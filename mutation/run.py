@@ -46,7 +46,7 @@ from mutation.incremental import assign_keys, reuse
 from mutation.killer_hints import killer_hints, put_killers_first
 from mutation.mutants import Mutant
 from mutation.mutmut_source import generate, load_excused
-from mutation.processes import interruptible
+from mutation.processes import interruptible, result_of
 from mutation.report_trend import snapshot_path
 from mutation.results import (
     RESULTS_SCHEMA,
@@ -185,8 +185,8 @@ def _discover_and_baseline(
             if options.skip_mutmut
             else pool.submit(generate, pristine, config.jobs, review.files if review else None)
         )
-        baseline = baseline_future.result()
-        workspace, mutants = generated.result() if generated else (pristine, [])
+        baseline = result_of(baseline_future)
+        workspace, mutants = result_of(generated) if generated else (pristine, [])
     clock.phase("baseline+discovery", began)
     if not baseline.passed:
         raise _baseline_failed(baseline)
