@@ -34,14 +34,18 @@ def file_hints(results: pathlib.Path) -> dict[str, float]:
     return seconds
 
 
-SHARD_MIN_SECONDS = 4.0
+SHARD_MIN_SECONDS = 8.0
 """The least known work (seconds in the last run) worth a process of its own.
 
 Starting a shard (Python, coverage, pytest, collecting its files) costs
-about 1.5 s of CPU. A review's 145 covering tests (15 s) took 11.7 s in
+about 1.5 s of CPU. A review's 145 covering tests took 11.4-12 s in two to
 four processes and 18 s in eight on two cores; a whole baseline's minutes
 of mostly waiting tests gain from every process (58 s in four, 42 s in
-eight).
+eight). The seconds are those of the last baseline, itself run in up to
+``jobs`` processes on the same cores, so CPU-bound tests weigh up to
+``jobs`` / cores times their own time (the 145 tests: 17.9 s after a run
+with four workers, 29.4 s after one with eight); 8 s keeps such a review
+at two or three processes.
 """
 
 
