@@ -17,6 +17,8 @@ import shutil
 import subprocess
 import sys
 
+from mutation.tests.fixture_project import commit_all
+
 REPO = pathlib.Path(__file__).resolve().parents[2]
 COPIED = ("cuprum", "tests", "features", "mutation", "conftest.py", "setup.cfg", "pyproject.toml")
 
@@ -64,13 +66,7 @@ def slim_project(tmp_path: pathlib.Path, suite: str, suite_text: str) -> pathlib
     root = copy_project(tmp_path)
     set_kit_tests(root, [suite])
     (root / suite).write_text(suite_text)
-    for args in (("init", "-q"), ("add", "-A"), ("commit", "-qm", "base")):
-        subprocess.run(
-            ["git", "-c", "user.name=kit", "-c", "user.email=kit@example.invalid", *args],
-            cwd=root,
-            check=True,
-            capture_output=True,
-        )
+    commit_all(root)
     return root
 
 

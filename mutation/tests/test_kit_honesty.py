@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 
+from mutation.tests.fixture_project import commit_all
 from mutation.tests.slim_copy import copy_project, set_kit_tests
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -189,22 +190,11 @@ def test_working_tree_is_untouched_when_interrupted(tmp_path: pathlib.Path) -> N
     assert list((tmp_path / "scratch").iterdir()) == []
 
 
-def _git(root: pathlib.Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.name=kit", "-c", "user.email=kit@example.invalid", *args],
-        cwd=root,
-        check=True,
-        capture_output=True,
-    )
-
-
 def _full_catalogue_project(tmp_path: pathlib.Path) -> pathlib.Path:
     root = _project(tmp_path)
     shutil.copy2(REPO / "mutation" / "catalogue.toml", root / "mutation" / "catalogue.toml")
     set_kit_tests(root, ["cuprum/unittests/test_backend.py"])
-    _git(root, "init", "-q")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-qm", "base")
+    commit_all(root)
     return root
 
 

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -30,29 +31,38 @@ PROMPT_SECONDS = 10
 kit's poll, so a loaded machine cannot fail it."""
 
 
-def _signal_thread_when_started(started: threading.Event, ident: list[int]) -> threading.Thread:
+def _aimed_at(work: Callable[[], object]) -> tuple[Callable[[], None], threading.Thread]:
+    """Return ``work`` wrapped for a thread of its own, and a thread aiming SIGINT at it.
+
+    Started after the wrapped work, the aimer waits for it to begin, lets
+    the main thread block in its wait, then signals that thread only.
+    """
+    started = threading.Event()
+    ident: list[int] = []
+
+    def body() -> None:
+        ident.append(threading.get_ident())
+        started.set()
+        work()
+
     def aim() -> None:
         started.wait(30)
         time.sleep(0.3)  # let the main thread block in its wait first
         signal.pthread_kill(ident[0], signal.SIGINT)
 
-    return threading.Thread(target=aim, daemon=True)
+    return body, threading.Thread(target=aim, daemon=True)
+
+
+def _sleeping_child() -> None:
+    run_child(
+        [sys.executable, "-c", f"import time; time.sleep({CHILD_SECONDS})"],
+        cwd=pathlib.Path.cwd(),
+        timeout=CHILD_SECONDS * 2,
+    )
 
 
 def test_a_signal_taken_by_a_worker_thread_interrupts_a_wait_on_its_future() -> None:
-    started = threading.Event()
-    ident: list[int] = []
-
-    def worker() -> None:
-        ident.append(threading.get_ident())
-        started.set()
-        run_child(
-            [sys.executable, "-c", f"import time; time.sleep({CHILD_SECONDS})"],
-            cwd=pathlib.Path.cwd(),
-            timeout=CHILD_SECONDS * 2,
-        )
-
-    aimer = _signal_thread_when_started(started, ident)
+    worker, aimer = _aimed_at(_sleeping_child)
     began = time.monotonic()
     with interruptible(), concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         future = pool.submit(worker)
@@ -63,25 +73,13 @@ def test_a_signal_taken_by_a_worker_thread_interrupts_a_wait_on_its_future() -> 
 
 
 def test_a_signal_taken_by_another_thread_interrupts_a_child_waited_on_in_the_main_thread() -> None:
-    started = threading.Event()
-    ident: list[int] = []
-
-    def bystander() -> None:
-        ident.append(threading.get_ident())
-        started.set()
-        time.sleep(CHILD_SECONDS)
-
+    bystander, aimer = _aimed_at(lambda: time.sleep(CHILD_SECONDS))
     threading.Thread(target=bystander, daemon=True).start()
-    aimer = _signal_thread_when_started(started, ident)
     began = time.monotonic()
     with interruptible():
         aimer.start()
         with pytest.raises(KeyboardInterrupt):
-            run_child(
-                [sys.executable, "-c", f"import time; time.sleep({CHILD_SECONDS})"],
-                cwd=pathlib.Path.cwd(),
-                timeout=CHILD_SECONDS * 2,
-            )
+            _sleeping_child()
     assert time.monotonic() - began < PROMPT_SECONDS
 
 
